@@ -1,0 +1,1 @@
+"""edgehog-creds: container-registry credentials for Edgehog fleets."""

@@ -1,0 +1,210 @@
+"""The `edgehog-creds` commands."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import logging
+import os
+import re
+import sys
+from pathlib import Path
+
+from . import db
+from .auth import generate_tenant_key_pair, load_public_key, mint_token
+from .config import ConfigError, Settings, load_settings
+from .errors import Conflict
+from .store import tenants
+from .vault import encode_key, generate_private_key_file
+
+log = logging.getLogger("edgehog_creds")
+DEV_TENANT = "default"
+DEV_TENANT_KEY = "default-tenant-key.pem"
+
+
+class CliError(Exception):
+    """A problem the user can fix; printed without a traceback."""
+
+
+def _dsn(settings: Settings) -> str:
+    return settings.database_url or db.start_embedded_postgres(settings.data_dir / "pg")
+
+
+async def _with_conn(settings: Settings, fn):
+    import asyncpg
+
+    dsn = _dsn(settings)
+    await db.migrate_dsn(dsn)
+    conn = await asyncpg.connect(dsn)
+    try:
+        return await fn(conn)
+    finally:
+        await conn.close()
+
+
+def cmd_migrate(args: argparse.Namespace, settings: Settings) -> None:
+    applied = asyncio.run(db.migrate_dsn(_dsn(settings)))
+    print(f"applied: {', '.join(applied)}" if applied else "nothing to apply")
+
+
+def cmd_keygen(args: argparse.Namespace, settings: Settings) -> None:
+    path = Path(args.output)
+    if path.exists():
+        raise CliError(f"{path} exists; refusing to overwrite a key")
+    public = generate_private_key_file(path)
+    print(encode_key(bytes(public)))
+
+
+def cmd_tenant_create(args: argparse.Namespace, settings: Settings) -> None:
+    if not re.fullmatch(r"[a-z0-9-]+", args.slug):
+        raise CliError("a tenant slug is made of a-z, 0-9 and -")
+    try:
+        pem = Path(args.public_key).read_text()
+    except OSError as exc:
+        raise CliError(f"{args.public_key}: {exc.strerror}") from exc
+    try:
+        load_public_key(pem)
+    except ValueError as exc:
+        raise CliError(f"{args.public_key}: {exc}") from exc
+
+    async def create(conn):
+        try:
+            return await tenants.create(conn, args.slug, pem)
+        except Conflict as exc:
+            raise CliError(f"tenant {args.slug!r} already exists") from exc
+
+    tenant = asyncio.run(_with_conn(settings, create))
+    print(f"created tenant {tenant.slug} ({tenant.id})")
+
+
+def cmd_token(args: argparse.Namespace, settings: Settings) -> None:
+    try:
+        pem = Path(args.private_key).read_bytes()
+    except OSError as exc:
+        raise CliError(f"{args.private_key}: {exc.strerror}") from exc
+    try:
+        print(mint_token(pem, expiry_seconds=args.expiry, subject=args.subject))
+    except (ValueError, TypeError) as exc:
+        raise CliError(f"{args.private_key}: not an EC P-256 or RSA private key in PEM") from exc
+
+
+def cmd_export_schema(args: argparse.Namespace, settings: Settings) -> None:
+    from .graphql.schema import export_sdl
+
+    sys.stdout.write(export_sdl())
+
+
+def ensure_dev_tenant(settings: Settings) -> str:
+    """Create the `default` tenant and its key pair once; return a fresh token."""
+    key_path = settings.data_dir / DEV_TENANT_KEY
+    if not key_path.exists():
+        private, _ = generate_tenant_key_pair()
+        key_path.parent.mkdir(parents=True, exist_ok=True)
+        fd = os.open(key_path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        with os.fdopen(fd, "wb") as f:
+            f.write(private)
+    private_pem = key_path.read_bytes()
+
+    from cryptography.hazmat.primitives import serialization
+
+    key = serialization.load_pem_private_key(private_pem, password=None)
+    public_pem = key.public_key().public_bytes(
+        serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo
+    ).decode()
+
+    async def ensure(conn):
+        tenant = await tenants.get_by_slug(conn, DEV_TENANT)
+        if tenant is None:
+            await tenants.create(conn, DEV_TENANT, public_pem)
+        elif tenant.jwt_public_key != public_pem:
+            raise CliError(
+                f"tenant {DEV_TENANT!r} exists with another key than {key_path}; "
+                "mint tokens with that tenant's own private key"
+            )
+
+    asyncio.run(_with_conn(settings, ensure))
+    return mint_token(private_pem, expiry_seconds=7 * 86400, subject="dev")
+
+
+def cmd_serve(args: argparse.Namespace, settings: Settings) -> None:
+    import uvicorn
+
+    from .app import create_app
+
+    if not settings.database_url:
+        # Start the embedded server here, once, so the app and --dev share it.
+        settings = Settings(**{**settings.__dict__, "database_url": _dsn(settings)})
+    token = ensure_dev_tenant(settings) if args.dev else None
+    app = create_app(settings)
+    url = f"http://{args.host}:{args.port}/tenants/{DEV_TENANT}/api"
+    if token:
+        print(f"\nGraphiQL:  {url}", flush=True)
+        print("Headers (paste into GraphiQL's Headers tab):", flush=True)
+        print(json.dumps({"Authorization": f"Bearer {token}"}), "\n", flush=True)
+    uvicorn.run(
+        app,
+        host=args.host,
+        port=args.port,
+        access_log=False,
+        log_level="info",
+        loop="auto",
+        http="auto",
+        server_header=False,
+    )
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="edgehog-creds", description=__doc__)
+    sub = parser.add_subparsers(dest="command", required=True)
+
+    p = sub.add_parser("serve", help="migrate, then serve GraphQL")
+    p.add_argument("--host", default="127.0.0.1")
+    p.add_argument("--port", type=int, default=4000)
+    p.add_argument(
+        "--dev", action="store_true",
+        help="create the 'default' tenant and its key in the data directory; print a token",
+    )
+    p.set_defaults(func=cmd_serve)
+
+    p = sub.add_parser("migrate", help="apply pending SQL migrations")
+    p.set_defaults(func=cmd_migrate)
+
+    p = sub.add_parser("keygen", help="create the sealed-box key pair")
+    p.add_argument("--output", required=True, help="file for the private key (mode 0600)")
+    p.set_defaults(func=cmd_keygen)
+
+    p = sub.add_parser("tenant", help="manage tenants")
+    tsub = p.add_subparsers(dest="tenant_command", required=True)
+    t = tsub.add_parser("create", help="register a tenant and its JWT public key")
+    t.add_argument("slug")
+    t.add_argument("--public-key", required=True, help="PEM file (EC P-256 or RSA)")
+    t.set_defaults(func=cmd_tenant_create)
+
+    p = sub.add_parser("token", help="mint a tenant-user JWT")
+    p.add_argument("--private-key", required=True, help="the tenant's PEM private key")
+    p.add_argument("--expiry", type=int, default=86400, help="seconds (0: no expiry)")
+    p.add_argument("--subject", default=None, help="the `sub` claim, recorded as the actor")
+    p.set_defaults(func=cmd_token)
+
+    p = sub.add_parser("export-schema", help="print the GraphQL SDL")
+    p.set_defaults(func=cmd_export_schema)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    args = build_parser().parse_args(argv)
+    try:
+        settings = load_settings()
+        args.func(args, settings)
+    except (CliError, ConfigError) as exc:
+        print(f"edgehog-creds: {exc}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        return 130
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,71 @@
+"""Settings from the environment, read and validated once at start-up."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping
+from dataclasses import dataclass
+from pathlib import Path
+
+
+class ConfigError(Exception):
+    """A setting is present but unusable; the message names the setting."""
+
+
+@dataclass(frozen=True)
+class Settings:
+    database_url: str | None
+    data_dir: Path
+    secret_key_file: Path | None
+    secret_key: str | None = None
+    public_key: str | None = None
+    cors_origins: tuple[str, ...] = ()
+    graphiql: bool = True
+    # Not settable from the environment: tests and `make run` use them.
+    pool_min_size: int = 2
+    pool_max_size: int = 10
+
+    def __repr__(self) -> str:
+        # The secret key must never reach a log line through a repr.
+        return (
+            f"Settings(database_url={'set' if self.database_url else None}, "
+            f"data_dir={str(self.data_dir)!r}, secret_key={'***' if self.secret_key else None}, "
+            f"secret_key_file={str(self.secret_key_file) if self.secret_key_file else None!r}, "
+            f"public_key={self.public_key!r}, cors_origins={self.cors_origins!r}, "
+            f"graphiql={self.graphiql})"
+        )
+
+    @property
+    def has_key_setting(self) -> bool:
+        return bool(self.secret_key or self.secret_key_file or self.public_key)
+
+
+def _flag(env: Mapping[str, str], name: str, default: bool) -> bool:
+    raw = env.get(name)
+    if raw is None or raw.strip() == "":
+        return default
+    value = raw.strip().lower()
+    if value in ("1", "true", "yes", "on"):
+        return True
+    if value in ("0", "false", "no", "off"):
+        return False
+    raise ConfigError(f"{name} must be 0 or 1, got {raw!r}")
+
+
+def load_settings(env: Mapping[str, str] | None = None) -> Settings:
+    env = os.environ if env is None else env
+    secret_key_file = env.get("EDGEHOG_CREDS_SECRET_KEY_FILE") or None
+    origins = tuple(
+        o.strip().rstrip("/")
+        for o in env.get("EDGEHOG_CREDS_CORS_ORIGINS", "").split(",")
+        if o.strip()
+    )
+    return Settings(
+        database_url=env.get("DATABASE_URL") or None,
+        data_dir=Path(env.get("EDGEHOG_CREDS_DATA_DIR") or "./.edgehog-creds"),
+        secret_key_file=Path(secret_key_file) if secret_key_file else None,
+        secret_key=env.get("EDGEHOG_CREDS_SECRET_KEY") or None,
+        public_key=env.get("EDGEHOG_CREDS_PUBLIC_KEY") or None,
+        cors_origins=origins,
+        graphiql=_flag(env, "EDGEHOG_CREDS_GRAPHIQL", True),
+    )

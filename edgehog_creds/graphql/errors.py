@@ -1,0 +1,92 @@
+"""The one place where errors become what clients read.
+
+Domain errors keep their code, fields and short message, at the top level (as
+Edgehog's clients read them) and in `extensions` (as the spec suggests).
+Unexpected exceptions become a generic `internal` error; their details go to
+the log without the exception's message, which may quote bound SQL values.
+GraphQL's own messages are scrubbed of the values the client sent, because
+graphql-core quotes whole input objects (password included) when one is wrong.
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+import traceback
+from typing import Any
+
+from graphql import GraphQLError
+from graphql.pyutils import inspect
+
+from ..errors import DomainError, DomainErrors
+
+log = logging.getLogger("edgehog_creds.graphql")
+
+REDACTED = "<redacted>"
+# graphql-core's scalar and literal messages end with the offending value.
+_VALUE_TAIL = re.compile(r"((?:cannot represent|found)[^:;]*?)(?::| value)? [^;]*$")
+
+
+def domain_error(error: DomainError, path: list[Any] | None) -> dict[str, Any]:
+    fields = [error.field] if error.field else []
+    return {
+        "message": error.message,
+        "path": path,
+        "code": error.code,
+        "fields": fields,
+        "short_message": error.short_message,
+        "vars": {},
+        "extensions": {"code": error.code, "fields": fields, "shortMessage": error.short_message},
+    }
+
+
+def internal_error(path: list[Any] | None) -> dict[str, Any]:
+    return domain_error(DomainError(None, "something went wrong on our side", code="internal"), path)
+
+
+def _leaves(value: Any) -> list[Any]:
+    if isinstance(value, dict):
+        return [leaf for v in value.values() for leaf in _leaves(v)]
+    if isinstance(value, list):
+        return [leaf for v in value for leaf in _leaves(v)]
+    return [value]
+
+
+def scrub(message: str, variables: dict[str, Any] | None) -> str:
+    """Remove every value the client sent from a graphql-core message."""
+    if variables:
+        # Whole variables first (graphql-core prints them with `inspect`), then leaves.
+        candidates = [inspect(v) for v in variables.values()]
+        candidates += [inspect(leaf) for leaf in _leaves(variables) if isinstance(leaf, str)]
+        for text in sorted(set(candidates), key=len, reverse=True):
+            if len(text) > 2:
+                message = message.replace(text, REDACTED)
+    return _VALUE_TAIL.sub(r"\1.", message)
+
+
+def format_errors(errors: list[GraphQLError], variables: dict[str, Any] | None) -> list[dict]:
+    out: list[dict] = []
+    for err in errors:
+        original = err.original_error
+        if isinstance(original, DomainErrors):
+            out.extend(domain_error(e, err.path) for e in original.errors)
+        elif isinstance(original, DomainError):
+            out.append(domain_error(original, err.path))
+        elif original is not None and not isinstance(original, GraphQLError):
+            # A bug. Log where it happened, but not the message: asyncpg and
+            # friends put bound values (a password) into exception messages.
+            log.error(
+                "internal error at %s: %s\n%s",
+                err.path,
+                type(original).__name__,
+                "".join(traceback.format_tb(original.__traceback__)),
+            )
+            out.append(internal_error(err.path))
+        else:
+            item: dict[str, Any] = {"message": scrub(err.message, variables)}
+            if err.locations:
+                item["locations"] = [{"line": loc.line, "column": loc.column} for loc in err.locations]
+            if err.path:
+                item["path"] = err.path
+            out.append(item)
+    return out

@@ -1,0 +1,189 @@
+"""ImageCredentials: types, the list query and the create/delete mutations."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import datetime
+from enum import Enum
+
+import strawberry
+from strawberry.types import Info
+
+from .. import validate
+from ..errors import NotFound, raise_all
+from ..secrets import Secret
+from ..store import image_credentials as store
+from .context import Context
+from .filters import IdFilter, StringFilter, to_filter
+from .relay import (
+    Connection,
+    Node,
+    PageArgs,
+    SortOrder,
+    from_global_id,
+    paginate,
+    sort_key,
+    to_global_id,
+)
+from .results import MutationError
+
+TYPE = "ImageCredentials"
+
+
+@strawberry.type(description="Credentials for one container registry. The password is write-only.")
+class ImageCredentials(Node):
+    label: str
+    username: str
+    inserted_at: datetime
+    _uuid: strawberry.Private[uuid.UUID]
+
+    @classmethod
+    def from_store(cls, row: store.ImageCredentials) -> ImageCredentials:
+        return cls(
+            id=to_global_id(TYPE, row.id),
+            label=row.label,
+            username=row.username,
+            inserted_at=row.inserted_at,
+            _uuid=row.id,
+        )
+
+
+@strawberry.enum
+class ImageCredentialsSortField(Enum):
+    ID = "id"
+    LABEL = "label"
+    USERNAME = "username"
+    INSERTED_AT = "inserted_at"
+
+
+@strawberry.input
+class ImageCredentialsSortInput:
+    field: ImageCredentialsSortField
+    order: SortOrder | None = SortOrder.ASC
+
+
+@strawberry.input
+class ImageCredentialsFilterId(IdFilter):
+    pass
+
+
+@strawberry.input
+class ImageCredentialsFilterLabel(StringFilter):
+    pass
+
+
+@strawberry.input
+class ImageCredentialsFilterUsername(StringFilter):
+    pass
+
+
+@strawberry.input
+class ImageCredentialsFilterInput:
+    and_: list[ImageCredentialsFilterInput] | None = strawberry.field(name="and", default=None)
+    or_: list[ImageCredentialsFilterInput] | None = strawberry.field(name="or", default=None)
+    not_: list[ImageCredentialsFilterInput] | None = strawberry.field(name="not", default=None)
+    id: ImageCredentialsFilterId | None = None
+    label: ImageCredentialsFilterLabel | None = None
+    username: ImageCredentialsFilterUsername | None = None
+
+
+@strawberry.input
+class CreateImageCredentialsInput:
+    label: str
+    username: str
+    password: str
+
+    def __repr__(self) -> str:
+        # Inputs end up in tracebacks and debug logs; the password must not.
+        return f"CreateImageCredentialsInput(label={self.label!r}, username={self.username!r}, password='***')"
+
+
+@strawberry.type
+class CreateImageCredentialsResult:
+    result: ImageCredentials | None
+    errors: list[MutationError]
+
+
+@strawberry.type
+class DeleteImageCredentialsResult:
+    result: ImageCredentials | None
+    errors: list[MutationError]
+
+
+def _filter_id(value: str) -> uuid.UUID:
+    return from_global_id(value, TYPE, "filter.id")
+
+
+async def load(ctx: Context, credentials_id: uuid.UUID) -> ImageCredentials | None:
+    async with ctx.pool.acquire() as conn:
+        row = await store.get(conn, ctx.tenant.id, credentials_id)
+    return ImageCredentials.from_store(row) if row else None
+
+
+@strawberry.type
+class ImageCredentialsQueries:
+    @strawberry.field(description="One set of image credentials, or null when absent.")
+    async def image_credentials(self, info: Info[Context, None], id: strawberry.ID) -> ImageCredentials | None:
+        info.context.require_user()
+        return await load(info.context, from_global_id(id, TYPE))
+
+    @strawberry.field(description="Image credentials of this tenant, keyset-paginated.")
+    async def list_image_credentials(
+        self,
+        info: Info[Context, None],
+        sort: list[ImageCredentialsSortInput | None] | None = None,
+        filter: ImageCredentialsFilterInput | None = None,
+        first: int | None = None,
+        before: str | None = None,
+        after: str | None = None,
+        last: int | None = None,
+    ) -> Connection[ImageCredentials] | None:
+        ctx = info.context
+        ctx.require_user()
+        sort_keys = [sort_key(store.SORTABLE[s.field.value], s.order) for s in sort or [] if s]
+        where = to_filter(filter, store.FILTERABLE, {"id": _filter_id})
+        query = store.list_query(ctx.tenant.id, where, sort_keys)
+        return await paginate(
+            ctx.pool,
+            query,
+            PageArgs(first=first, last=last, after=after, before=before),
+            lambda r: ImageCredentials.from_store(store.ImageCredentials(**r)),
+        )
+
+
+@strawberry.type
+class ImageCredentialsMutations:
+    @strawberry.mutation(description="Store new credentials. The password is sealed and never shown again.")
+    async def create_image_credentials(
+        self, info: Info[Context, None], input: CreateImageCredentialsInput
+    ) -> CreateImageCredentialsResult | None:
+        ctx = info.context
+        ctx.require_user()
+        check = validate.Collector()
+        label = check.check(validate.text, "label", input.label)
+        username = check.check(validate.text, "username", input.username)
+        password = check.check(validate.password, "password", input.password)
+        raise_all(check.errors)
+        assert label is not None and username is not None and password is not None
+
+        credentials_id = uuid.uuid4()
+        sealed = ctx.vault.seal(ctx.tenant.id, credentials_id, Secret(password))
+        async with ctx.pool.acquire() as conn:
+            row = await store.create(
+                conn, ctx.tenant.id, credentials_id,
+                label=label, username=username, sealed=sealed, actor=ctx.actor,
+            )
+        return CreateImageCredentialsResult(result=ImageCredentials.from_store(row), errors=[])
+
+    @strawberry.mutation(description="Delete credentials; their sealed password is destroyed at once.")
+    async def delete_image_credentials(
+        self, info: Info[Context, None], id: strawberry.ID
+    ) -> DeleteImageCredentialsResult | None:
+        ctx = info.context
+        ctx.require_user()
+        credentials_id = from_global_id(id, TYPE)
+        async with ctx.pool.acquire() as conn:
+            row = await store.delete(conn, ctx.tenant.id, credentials_id, actor=ctx.actor)
+        if row is None:
+            raise NotFound()
+        return DeleteImageCredentialsResult(result=ImageCredentials.from_store(row), errors=[])

@@ -1,0 +1,1 @@
+"""Raw SQL, one module per aggregate. Returns plain dataclasses; knows no GraphQL."""

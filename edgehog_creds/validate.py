@@ -1,0 +1,75 @@
+"""Input rules shared by every mutation: trimming, lengths, characters.
+
+Each check returns the normalised value or raises an `Invalid` naming the
+field, so a mutation can collect every problem of an input in one pass.
+"""
+
+from __future__ import annotations
+
+import unicodedata
+from collections.abc import Callable
+from typing import TypeVar
+
+from .errors import DomainError, Invalid
+
+T = TypeVar("T")
+
+MAX_TEXT = 255
+MAX_PASSWORD_BYTES = 64 * 1024
+
+
+def _has_bad_characters(value: str) -> bool:
+    # Cc covers C0/C1 controls (NUL, newline, DEL, ...); Cs are lone surrogates,
+    # which JSON can carry but UTF-8 and PostgreSQL cannot store.
+    return any(unicodedata.category(ch) in ("Cc", "Cs") for ch in value)
+
+
+def text(field: str, value: str, *, max_length: int = MAX_TEXT) -> str:
+    trimmed = value.strip()
+    if not trimmed:
+        raise Invalid(field, "is required", code="required")
+    if len(trimmed) > max_length:
+        raise Invalid(field, f"should be at most {max_length} character(s)", code="too_long")
+    if _has_bad_characters(trimmed):
+        raise Invalid(field, "must not contain control characters")
+    return trimmed
+
+
+def optional_text(field: str, value: str | None, *, max_length: int = MAX_TEXT) -> str:
+    """Like `text`, but empty is allowed (descriptions, hostnames)."""
+    if value is None:
+        return ""
+    trimmed = value.strip()
+    if len(trimmed) > max_length:
+        raise Invalid(field, f"should be at most {max_length} character(s)", code="too_long")
+    if _has_bad_characters(trimmed):
+        raise Invalid(field, "must not contain control characters")
+    return trimmed
+
+
+def password(field: str, value: str) -> str:
+    # Passwords are not trimmed: a registry token may legitimately end in a space.
+    if value == "":
+        raise Invalid(field, "is required", code="required")
+    if any(unicodedata.category(ch) == "Cs" for ch in value):
+        raise Invalid(field, "must be valid Unicode")
+    if len(value.encode("utf-8")) > MAX_PASSWORD_BYTES:
+        raise Invalid(field, f"should be at most {MAX_PASSWORD_BYTES} bytes", code="too_long")
+    return value
+
+
+class Collector:
+    """Runs checks and keeps every failure, so one response lists them all."""
+
+    def __init__(self) -> None:
+        self.errors: list[DomainError] = []
+
+    def check(self, fn: Callable[..., T], *args, **kwargs) -> T | None:
+        try:
+            return fn(*args, **kwargs)
+        except DomainError as exc:
+            self.errors.append(exc)
+            return None
+
+    def add(self, error: DomainError) -> None:
+        self.errors.append(error)

@@ -1,0 +1,150 @@
+"""Sealing and opening passwords. The only module that touches key material.
+
+A password is sealed with a libsodium sealed box (X25519 + XSalsa20-Poly1305)
+to the server's public key before it reaches SQL. Anyone holding the public key
+can seal; only the private key opens. The stored value is (key_id, ciphertext):
+key_id names the public key it was sealed to, so keys can be rotated later
+without guessing which key opens which row.
+
+The sealed plaintext binds the tenant and the credential id, so a ciphertext
+copied into another row (or another tenant) refuses to open.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import hashlib
+import os
+import uuid
+from dataclasses import dataclass
+from pathlib import Path
+
+from nacl.exceptions import CryptoError
+from nacl.public import PrivateKey, PublicKey, SealedBox
+
+from .config import ConfigError, Settings
+from .secrets import Secret
+
+_BINDING_PREFIX = b"edgehog-creds/password/v1\x00"
+GENERATED_KEY_NAME = "secret.key"
+
+
+class VaultError(Exception):
+    """A sealed value cannot be opened here (wrong key, wrong row, no key)."""
+
+
+class NoPrivateKey(VaultError):
+    """This process holds only the public key."""
+
+
+def key_id(public_key: PublicKey) -> str:
+    return hashlib.sha256(bytes(public_key)).hexdigest()[:16]
+
+
+def _binding(tenant_id: uuid.UUID, credential_id: uuid.UUID) -> bytes:
+    return _BINDING_PREFIX + tenant_id.bytes + credential_id.bytes
+
+
+@dataclass(frozen=True)
+class Sealed:
+    key_id: str
+    ciphertext: bytes
+
+    def __repr__(self) -> str:
+        return f"Sealed(key_id={self.key_id!r}, ciphertext=<{len(self.ciphertext)} bytes>)"
+
+
+class Vault:
+    def __init__(self, public_key: PublicKey, private_key: PrivateKey | None = None) -> None:
+        if private_key is not None and bytes(private_key.public_key) != bytes(public_key):
+            raise ConfigError("the configured public key does not belong to the secret key")
+        self._public_key = public_key
+        self._private_key = private_key
+        self.key_id = key_id(public_key)
+
+    def __repr__(self) -> str:
+        return f"Vault(key_id={self.key_id!r}, can_open={self.can_open})"
+
+    @property
+    def can_open(self) -> bool:
+        return self._private_key is not None
+
+    def seal(self, tenant_id: uuid.UUID, credential_id: uuid.UUID, password: Secret) -> Sealed:
+        plaintext = _binding(tenant_id, credential_id) + password.reveal().encode("utf-8")
+        return Sealed(self.key_id, SealedBox(self._public_key).encrypt(plaintext))
+
+    def open(self, tenant_id: uuid.UUID, credential_id: uuid.UUID, sealed: Sealed) -> Secret:
+        if self._private_key is None:
+            raise NoPrivateKey("this process holds no private key")
+        if sealed.key_id != self.key_id:
+            raise VaultError(f"sealed to key {sealed.key_id}, this process holds {self.key_id}")
+        try:
+            plaintext = SealedBox(self._private_key).decrypt(sealed.ciphertext)
+        except CryptoError as exc:
+            raise VaultError("sealed value does not open with this key") from exc
+        binding = _binding(tenant_id, credential_id)
+        if not plaintext.startswith(binding):
+            raise VaultError("sealed value belongs to another credential")
+        return Secret(plaintext[len(binding) :].decode("utf-8"))
+
+
+# --- keys ---------------------------------------------------------------
+
+
+def encode_key(raw: bytes) -> str:
+    return base64.b64encode(raw).decode("ascii")
+
+
+def _decode_key(text: str, setting: str) -> bytes:
+    try:
+        raw = base64.b64decode(text.strip(), validate=True)
+    except (binascii.Error, ValueError) as exc:
+        raise ConfigError(f"{setting} is not base64") from exc
+    if len(raw) != 32:
+        raise ConfigError(f"{setting} must be 32 bytes (base64), got {len(raw)}")
+    return raw
+
+
+def generate_private_key_file(path: Path) -> PublicKey:
+    """Write a new private key (base64, mode 0600) and return its public key."""
+    key = PrivateKey.generate()
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    with os.fdopen(fd, "w") as f:
+        f.write(encode_key(bytes(key)) + "\n")
+    return key.public_key
+
+
+@dataclass(frozen=True)
+class LoadedVault:
+    vault: Vault
+    generated_at: Path | None  # set when no key setting was given (dev mode)
+
+
+def load_vault(settings: Settings) -> LoadedVault:
+    """Build the vault from the settings; with none, use a key in the data directory."""
+    private: PrivateKey | None = None
+    generated_at: Path | None = None
+    if settings.secret_key:
+        private = PrivateKey(_decode_key(settings.secret_key, "EDGEHOG_CREDS_SECRET_KEY"))
+    elif settings.secret_key_file:
+        try:
+            text = settings.secret_key_file.read_text()
+        except OSError as exc:
+            raise ConfigError(
+                f"EDGEHOG_CREDS_SECRET_KEY_FILE {settings.secret_key_file}: {exc.strerror}"
+            ) from exc
+        private = PrivateKey(_decode_key(text, "EDGEHOG_CREDS_SECRET_KEY_FILE"))
+    elif not settings.public_key:
+        generated_at = settings.data_dir / GENERATED_KEY_NAME
+        if not generated_at.exists():
+            generate_private_key_file(generated_at)
+        private = PrivateKey(_decode_key(generated_at.read_text(), str(generated_at)))
+
+    if settings.public_key:
+        public = PublicKey(_decode_key(settings.public_key, "EDGEHOG_CREDS_PUBLIC_KEY"))
+    else:
+        assert private is not None
+        public = private.public_key
+    return LoadedVault(Vault(public, private), generated_at)
