@@ -1,0 +1,146 @@
+"""Shared fixtures: a real PostgreSQL database per test session, the real app.
+
+TEST_DATABASE_URL names a server to use (CI points it at the machine's
+PostgreSQL); without it an embedded PostgreSQL runs under .edgehog-creds-test/.
+Each session works in a fresh database that it drops at the end, and each test
+gets its own tenant, so tests never see each other's rows.
+"""
+
+from __future__ import annotations
+
+import os
+import secrets
+import uuid
+from collections.abc import AsyncIterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlsplit, urlunsplit
+
+import asyncpg
+import httpx
+import pytest
+from nacl.public import PrivateKey
+
+from edgehog_creds import db
+from edgehog_creds.app import create_app
+from edgehog_creds.auth import generate_tenant_key_pair, mint_token
+from edgehog_creds.config import Settings
+from edgehog_creds.store import tenants
+from edgehog_creds.vault import Vault
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def with_database(dsn: str, name: str) -> str:
+    parts = urlsplit(dsn)
+    return urlunsplit(parts._replace(path="/" + name))
+
+
+@pytest.fixture(scope="session")
+def server_url() -> str:
+    url = os.environ.get("TEST_DATABASE_URL")
+    if url:
+        return url
+    return db.start_embedded_postgres(ROOT / ".edgehog-creds-test" / "pg")
+
+
+@pytest.fixture(scope="session")
+async def database_url(server_url: str) -> AsyncIterator[str]:
+    name = f"edgehog_creds_test_{secrets.token_hex(4)}"
+    admin = await asyncpg.connect(server_url)
+    await admin.execute(f'CREATE DATABASE "{name}"')
+    dsn = with_database(server_url, name)
+    try:
+        await db.migrate_dsn(dsn)
+        yield dsn
+    finally:
+        await admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+        await admin.close()
+
+
+@pytest.fixture(scope="session")
+async def pool(database_url: str) -> AsyncIterator[asyncpg.Pool]:
+    pool = await db.create_pool(database_url, min_size=2, max_size=20)
+    yield pool
+    await pool.close()
+
+
+@pytest.fixture(scope="session")
+def private_key() -> PrivateKey:
+    return PrivateKey.generate()
+
+
+@pytest.fixture(scope="session")
+def vault(private_key: PrivateKey) -> Vault:
+    return Vault(private_key.public_key, private_key)
+
+
+def test_settings(tmp_path: Path | None = None, **overrides: Any) -> Settings:
+    base = Settings(
+        database_url="unused: the tests hand the app a pool",
+        data_dir=tmp_path or ROOT / ".edgehog-creds-test" / "data",
+        secret_key_file=None,
+        cors_origins=("https://ui.example.com",),
+    )
+    return Settings(**{**base.__dict__, **overrides})
+
+
+@pytest.fixture(scope="session")
+def app(pool: asyncpg.Pool, vault: Vault):
+    return create_app(test_settings(), pool=pool, vault=vault)
+
+
+@pytest.fixture(scope="session")
+async def client(app) -> AsyncIterator[httpx.AsyncClient]:
+    transport = httpx.ASGITransport(app=app)
+    async with httpx.AsyncClient(transport=transport, base_url="http://test") as c:
+        yield c
+
+
+@dataclass
+class TenantHandle:
+    """A tenant made for one test, and a way to call its API."""
+
+    client: httpx.AsyncClient
+    id: uuid.UUID
+    slug: str
+    private_pem: bytes
+    token: str
+    extra: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def url(self) -> str:
+        return f"/tenants/{self.slug}/api"
+
+    def mint(self, subject: str | None = "tester", expiry: int | None = 3600) -> str:
+        return mint_token(self.private_pem, expiry_seconds=expiry, subject=subject)
+
+    async def post(self, body: Any, *, token: str | None = None, **kwargs: Any) -> httpx.Response:
+        headers = {"Authorization": f"Bearer {token or self.token}"}
+        return await self.client.post(self.url, json=body, headers=headers, **kwargs)
+
+    async def gql(
+        self, query: str, variables: dict[str, Any] | None = None, *, token: str | None = None
+    ) -> dict[str, Any]:
+        response = await self.post({"query": query, "variables": variables}, token=token)
+        assert response.status_code == 200, response.text
+        return response.json()
+
+
+async def make_tenant(pool: asyncpg.Pool, client: httpx.AsyncClient) -> TenantHandle:
+    private, public = generate_tenant_key_pair()
+    slug = f"t-{secrets.token_hex(6)}"
+    tenant = await tenants.create(pool, slug, public.decode())
+    token = mint_token(private, expiry_seconds=3600, subject="tester")
+    return TenantHandle(client, tenant.id, slug, private, token)
+
+
+@pytest.fixture
+async def tenant(pool: asyncpg.Pool, client: httpx.AsyncClient) -> TenantHandle:
+    return await make_tenant(pool, client)
+
+
+@pytest.fixture
+async def other_tenant(pool: asyncpg.Pool, client: httpx.AsyncClient) -> TenantHandle:
+    return await make_tenant(pool, client)
