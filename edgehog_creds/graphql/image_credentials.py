@@ -30,6 +30,9 @@ from .results import MutationError
 TYPE = "ImageCredentials"
 
 
+NODE_LOADERS = {}  # filled below, once `load` exists
+
+
 @strawberry.type(description="Credentials for one container registry. The password is write-only.")
 class ImageCredentials(Node):
     label: str
@@ -108,6 +111,10 @@ class CreateImageCredentialsResult:
 class DeleteImageCredentialsResult:
     result: ImageCredentials | None
     errors: list[MutationError]
+    detached_container_count: int = strawberry.field(
+        default=0,
+        description="How many containers used these credentials and lost them with this delete.",
+    )
 
 
 def _filter_id(value: str) -> uuid.UUID:
@@ -118,6 +125,9 @@ async def load(ctx: Context, credentials_id: uuid.UUID) -> ImageCredentials | No
     async with ctx.pool.acquire() as conn:
         row = await store.get(conn, ctx.tenant.id, credentials_id)
     return ImageCredentials.from_store(row) if row else None
+
+
+NODE_LOADERS[TYPE] = load
 
 
 @strawberry.type
@@ -183,7 +193,11 @@ class ImageCredentialsMutations:
         ctx.require_user()
         credentials_id = from_global_id(id, TYPE)
         async with ctx.pool.acquire() as conn:
-            row = await store.delete(conn, ctx.tenant.id, credentials_id, actor=ctx.actor)
-        if row is None:
+            deleted = await store.delete(conn, ctx.tenant.id, credentials_id, actor=ctx.actor)
+        if deleted is None:
             raise NotFound()
-        return DeleteImageCredentialsResult(result=ImageCredentials.from_store(row), errors=[])
+        return DeleteImageCredentialsResult(
+            result=ImageCredentials.from_store(deleted.credentials),
+            errors=[],
+            detached_container_count=deleted.detached_containers,
+        )

@@ -12,18 +12,24 @@ from strawberry.extensions import ParserCache, ValidationCache
 from strawberry.types import Info
 
 from ..errors import InvalidPrimaryKey
-from . import image_credentials
+from . import applications, devices, image_credentials
 from .context import Context
 from .relay import Node, parse_global_id
 
 # Every Node type: how to load one by its uuid for `node(id:)`.
 NODE_LOADERS: dict[str, Callable[[Context, uuid.UUID], Awaitable[Any]]] = {
-    image_credentials.TYPE: image_credentials.load,
+    **image_credentials.NODE_LOADERS,
+    **applications.NODE_LOADERS,
+    **devices.NODE_LOADERS,
 }
 
 
 @strawberry.type
-class RootQueryType(image_credentials.ImageCredentialsQueries):
+class RootQueryType(
+    image_credentials.ImageCredentialsQueries,
+    applications.ApplicationsQueries,
+    devices.DevicesQueries,
+):
     @strawberry.field(description="Any object by its global id; null when absent.")
     async def node(self, info: Info[Context, None], id: strawberry.ID) -> Node | None:
         ctx = info.context
@@ -35,7 +41,11 @@ class RootQueryType(image_credentials.ImageCredentialsQueries):
 
 
 @strawberry.type
-class RootMutationType(image_credentials.ImageCredentialsMutations):
+class RootMutationType(
+    image_credentials.ImageCredentialsMutations,
+    applications.ApplicationsMutations,
+    devices.DevicesMutations,
+):
     pass
 
 

@@ -111,20 +111,44 @@ def from_rows(rows: list[asyncpg.Record]) -> list[ImageCredentials]:
     return [_from_row(r) for r in rows]
 
 
+@dataclass(frozen=True)
+class Deleted:
+    credentials: ImageCredentials
+    detached_containers: int  # containers that used them and now have none
+
+
 async def delete(
     conn: asyncpg.Connection, tenant_id: uuid.UUID, credentials_id: uuid.UUID, *, actor: str | None
-) -> ImageCredentials | None:
-    """Delete credentials; the sealed password leaves the database with the row."""
+) -> Deleted | None:
+    """Delete credentials; the sealed password leaves the database with the row.
+
+    Containers that used them are detached first and marked, so they can say
+    their credentials were deleted, and a payload that needs them is refused.
+    """
     async with conn.transaction():
+        detached = await conn.fetchval(
+            """
+            WITH detached AS (
+                UPDATE containers
+                SET image_credentials_id = NULL, credentials_deleted_at = clock_timestamp()
+                WHERE tenant_id = $1 AND image_credentials_id = $2
+                RETURNING 1
+            )
+            SELECT count(*) FROM detached
+            """,
+            tenant_id,
+            credentials_id,
+        )
         row = await conn.fetchrow(
             f"DELETE FROM image_credentials WHERE tenant_id = $1 AND id = $2 RETURNING {COLUMNS}",
             tenant_id,
             credentials_id,
         )
         if row is None:
-            return None
+            return None  # the transaction detached nothing: no row, no containers
         await audit.record(
             conn, tenant_id, actor=actor, action="delete", entity_type=ENTITY,
-            entity_id=credentials_id, details={"label": row["label"]},
+            entity_id=credentials_id,
+            details={"label": row["label"], "detached_containers": detached},
         )
-    return _from_row(row)
+    return Deleted(_from_row(row), detached)
