@@ -12,7 +12,7 @@ from strawberry.extensions import ParserCache, ValidationCache
 from strawberry.types import Info
 
 from ..errors import InvalidPrimaryKey
-from . import applications, devices, image_credentials
+from . import applications, audit, devices, image_credentials
 from .context import Context
 from .relay import Node, parse_global_id
 
@@ -29,6 +29,7 @@ class RootQueryType(
     image_credentials.ImageCredentialsQueries,
     applications.ApplicationsQueries,
     devices.DevicesQueries,
+    audit.AuditQueries,
 ):
     @strawberry.field(description="Any object by its global id; null when absent.")
     async def node(self, info: Info[Context, None], id: strawberry.ID) -> Node | None:
