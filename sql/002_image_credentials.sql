@@ -3,8 +3,10 @@
 CREATE TABLE image_credentials (
     tenant_id        uuid        NOT NULL REFERENCES tenants (id) ON DELETE CASCADE,
     id               uuid        NOT NULL,
-    label            text        NOT NULL,
-    username         text        NOT NULL,
+    -- "C" collation: byte order, the same on every server, so sorts and
+    -- cursors never depend on how a database was initialised.
+    label            text        COLLATE "C" NOT NULL,
+    username         text        COLLATE "C" NOT NULL,
     sealed_key_id    text        NOT NULL,
     sealed_password  bytea       NOT NULL,
     inserted_at      timestamptz NOT NULL DEFAULT clock_timestamp(),

@@ -5,7 +5,7 @@
 CREATE TABLE applications (
     tenant_id    uuid        NOT NULL REFERENCES tenants (id) ON DELETE CASCADE,
     id           uuid        NOT NULL DEFAULT gen_random_uuid(),
-    name         text        NOT NULL,
+    name         text        COLLATE "C" NOT NULL,
     description  text        NOT NULL DEFAULT '',
     inserted_at  timestamptz NOT NULL DEFAULT clock_timestamp(),
     PRIMARY KEY (tenant_id, id)

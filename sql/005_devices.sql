@@ -4,8 +4,8 @@
 CREATE TABLE devices (
     tenant_id    uuid        NOT NULL REFERENCES tenants (id) ON DELETE CASCADE,
     id           uuid        NOT NULL DEFAULT gen_random_uuid(),
-    device_id    text        NOT NULL,  -- the device's own identifier (Astarte-style)
-    name         text        NOT NULL,
+    device_id    text        COLLATE "C" NOT NULL,  -- the device's own identifier (Astarte-style)
+    name         text        COLLATE "C" NOT NULL,
     token_hash   bytea       NOT NULL UNIQUE,  -- sha256 of the device token; the token is never stored
     inserted_at  timestamptz NOT NULL DEFAULT clock_timestamp(),
     PRIMARY KEY (tenant_id, id),

@@ -144,3 +144,6 @@ async def tenant(pool: asyncpg.Pool, client: httpx.AsyncClient) -> TenantHandle:
 @pytest.fixture
 async def other_tenant(pool: asyncpg.Pool, client: httpx.AsyncClient) -> TenantHandle:
     return await make_tenant(pool, client)
+
+
+test_settings.__test__ = False  # a helper, not a test

@@ -23,8 +23,10 @@ from ..errors import DomainError, DomainErrors
 log = logging.getLogger("edgehog_creds.graphql")
 
 REDACTED = "<redacted>"
-# graphql-core's scalar and literal messages end with the offending value.
-_VALUE_TAIL = re.compile(r"((?:cannot represent|found)[^:;]*?)(?::| value)? [^;]*$")
+# graphql-core's coercion messages end with the offending value:
+# "..., found: {'label': .., 'password': ..}." and "String cannot represent ...: 123".
+_FOUND_TAIL = re.compile(r",? found: .*$", re.DOTALL)
+_CANNOT_REPRESENT_TAIL = re.compile(r"(cannot represent [^:]*?value): .*$", re.DOTALL)
 
 
 def domain_error(error: DomainError, path: list[Any] | None) -> dict[str, Any]:
@@ -61,7 +63,8 @@ def scrub(message: str, variables: dict[str, Any] | None) -> str:
         for text in sorted(set(candidates), key=len, reverse=True):
             if len(text) > 2:
                 message = message.replace(text, REDACTED)
-    return _VALUE_TAIL.sub(r"\1.", message)
+    message = _FOUND_TAIL.sub(".", message)
+    return _CANNOT_REPRESENT_TAIL.sub(r"\1.", message)
 
 
 def format_errors(errors: list[GraphQLError], variables: dict[str, Any] | None) -> list[dict]:

@@ -2,16 +2,18 @@
 
 from __future__ import annotations
 
-from typing import Any, NewType
+from typing import NewType
 
 import strawberry
 
-Json = strawberry.scalar(
-    NewType("Json", object),
+# Annotate fields with `Json`; the schema maps it to the scalar below.
+Json = NewType("Json", object)
+
+JSON_SCALAR = strawberry.scalar(
     name="Json",
     description="Arbitrary JSON.",
     serialize=lambda v: v,
     parse_value=lambda v: v,
 )
 
-JsonValue = Any
+SCALAR_MAP = {Json: JSON_SCALAR}

@@ -9,12 +9,14 @@ from typing import Any
 import strawberry
 from graphql import GraphQLError
 from strawberry.extensions import ParserCache, ValidationCache
+from strawberry.schema.config import StrawberryConfig
 from strawberry.types import Info
 
 from ..errors import InvalidPrimaryKey
 from . import applications, audit, devices, image_credentials
 from .context import Context
 from .relay import Node, parse_global_id
+from .scalars import SCALAR_MAP
 
 # Every Node type: how to load one by its uuid for `node(id:)`.
 NODE_LOADERS: dict[str, Callable[[Context, uuid.UUID], Awaitable[Any]]] = {
@@ -61,7 +63,10 @@ def build_schema() -> Schema:
     return Schema(
         query=RootQueryType,
         mutation=RootMutationType,
-        extensions=[ParserCache(maxsize=256), ValidationCache(maxsize=256)],
+        config=StrawberryConfig(scalar_map=SCALAR_MAP),
+        # Parsing and validating a document costs more than running most of
+        # our queries; clients send the same few documents over and over.
+        extensions=[lambda: ParserCache(maxsize=256), lambda: ValidationCache(maxsize=256)],
     )
 
 
