@@ -141,7 +141,7 @@ def create_app(
     async def authenticate(request: Request, tenant: Tenant) -> Principal:
         token = bearer_token(request.headers.get("authorization"))
         if token.startswith(DEVICE_TOKEN_PREFIX):
-            from .store import devices  # noqa: PLC0415 - devices arrive with the payload issue
+            from .store import devices
 
             device = await devices.get_by_token(state["pool"], tenant, token)
             if device is None:
@@ -244,7 +244,9 @@ class AccessLog:
             await self.app(scope, receive, send_wrapper)
         finally:
             self.log.info(
-                "%s %s %s %.1fms", scope["method"], scope["path"], status,
+                "%s %s %s %.1fms",
+                scope["method"],
+                scope["path"],
+                status,
                 (time.perf_counter() - start) * 1000,
             )
-

@@ -66,7 +66,11 @@ def load_public_key(pem: str) -> ec.EllipticCurvePublicKey | rsa.RSAPublicKey:
 
 def _algorithm_for(key: Any) -> str:
     # Pin the algorithm to the key type, so a token cannot pick its own.
-    return "ES256" if isinstance(key, ec.EllipticCurvePublicKey | ec.EllipticCurvePrivateKey) else "RS256"
+    return (
+        "ES256"
+        if isinstance(key, ec.EllipticCurvePublicKey | ec.EllipticCurvePrivateKey)
+        else "RS256"
+    )
 
 
 class JwtVerifier:

@@ -109,9 +109,11 @@ def ensure_dev_tenant(settings: Settings) -> str:
     from cryptography.hazmat.primitives import serialization
 
     key = serialization.load_pem_private_key(private_pem, password=None)
-    public_pem = key.public_key().public_bytes(
-        serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo
-    ).decode()
+    public_pem = (
+        key.public_key()
+        .public_bytes(serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo)
+        .decode()
+    )
 
     async def ensure(conn):
         tenant = await tenants.get_by_slug(conn, DEV_TENANT)
@@ -162,7 +164,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--host", default="127.0.0.1")
     p.add_argument("--port", type=int, default=4000)
     p.add_argument(
-        "--dev", action="store_true",
+        "--dev",
+        action="store_true",
         help="create the 'default' tenant and its key in the data directory; print a token",
     )
     p.set_defaults(func=cmd_serve)
@@ -193,7 +196,9 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def main(argv: list[str] | None = None) -> int:
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    logging.basicConfig(
+        level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
+    )
     args = build_parser().parse_args(argv)
     try:
         settings = load_settings()

@@ -6,6 +6,7 @@ field, so a mutation can collect every problem of an input in one pass.
 
 from __future__ import annotations
 
+import re
 import unicodedata
 from collections.abc import Callable
 from typing import TypeVar
@@ -73,3 +74,25 @@ class Collector:
 
     def add(self, error: DomainError) -> None:
         self.errors.append(error)
+
+
+# Semantic Versioning 2.0.0, the regular expression semver.org recommends.
+# ASCII only and fullmatch: Python's \d would accept other scripts' digits.
+_SEMVER = re.compile(
+    r"(0|[1-9][0-9]*)\.(0|[1-9][0-9]*)\.(0|[1-9][0-9]*)"
+    r"(?:-((?:0|[1-9][0-9]*|[0-9]*[a-zA-Z-][0-9a-zA-Z-]*)"
+    r"(?:\.(?:0|[1-9][0-9]*|[0-9]*[a-zA-Z-][0-9a-zA-Z-]*))*))?"
+    r"(?:\+([0-9a-zA-Z-]+(?:\.[0-9a-zA-Z-]+)*))?",
+    re.ASCII,
+)
+
+
+def semver(field: str, value: str) -> str:
+    """A Semantic Version 2.0.0, exactly as written (no trimming, no `v` prefix)."""
+    if value == "":
+        raise Invalid(field, "is required", code="required")
+    if len(value) > MAX_TEXT:
+        raise Invalid(field, f"should be at most {MAX_TEXT} character(s)", code="too_long")
+    if _SEMVER.fullmatch(value) is None:
+        raise Invalid(field, "is not a valid Semantic Version 2.0.0 (e.g. 1.2.3 or 1.0.0-rc.1)")
+    return value

@@ -37,7 +37,9 @@ query List($first: Int, $last: Int, $after: String, $before: String,
 
 
 async def create(tenant: Any, label: str, username: str = "user", password: str = "pw") -> dict:
-    body = await tenant.gql(CREATE, {"input": {"label": label, "username": username, "password": password}})
+    body = await tenant.gql(
+        CREATE, {"input": {"label": label, "username": username, "password": password}}
+    )
     assert "errors" not in body, body
     return body["data"]["createImageCredentials"]["result"]
 

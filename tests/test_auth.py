@@ -80,13 +80,19 @@ async def test_a_refused_token_executes_nothing(tenant, pool):
     expired = sign(tenant.private_pem, {"e_tga": "*", "exp": int(time.time()) - 10})
     response = await tenant.client.post(
         tenant.url,
-        json={"query": CREATE, "variables": {"input": {"label": "x", "username": "u", "password": "p"}}},
+        json={
+            "query": CREATE,
+            "variables": {"input": {"label": "x", "username": "u", "password": "p"}},
+        },
         headers={"Authorization": f"Bearer {expired}"},
     )
     assert response.status_code == 401
-    assert await pool.fetchval(
-        "SELECT count(*) FROM image_credentials WHERE tenant_id = $1", tenant.id
-    ) == 0
+    assert (
+        await pool.fetchval(
+            "SELECT count(*) FROM image_credentials WHERE tenant_id = $1", tenant.id
+        )
+        == 0
+    )
 
 
 async def test_rs256_tenants(pool, client):
@@ -94,9 +100,11 @@ async def test_rs256_tenants(pool, client):
     private = key.private_bytes(
         serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()
     )
-    public = key.public_key().public_bytes(
-        serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo
-    ).decode()
+    public = (
+        key.public_key()
+        .public_bytes(serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo)
+        .decode()
+    )
     t = await tenants.create(pool, "rsa-tenant-" + str(int(time.time() * 1e6)), public)
     handle = TenantHandle(client, t.id, t.slug, private, sign(private, {"e_tga": "*"}, "RS256"))
     body = await handle.gql(LIST, {})
@@ -118,9 +126,12 @@ def test_only_p256_and_rsa_keys_are_accepted():
 
     from edgehog_creds.auth import load_public_key
 
-    p384 = ec.generate_private_key(ec.SECP384R1()).public_key().public_bytes(
-        serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo
-    ).decode()
+    p384 = (
+        ec.generate_private_key(ec.SECP384R1())
+        .public_key()
+        .public_bytes(serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo)
+        .decode()
+    )
     with pytest.raises(ValueError, match="P-256"):
         load_public_key(p384)
     with pytest.raises(ValueError, match="PEM"):

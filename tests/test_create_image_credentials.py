@@ -57,7 +57,9 @@ async def test_error_shape_matches_edgehog_and_the_spec(tenant):
 
 async def test_labels_are_compared_after_trimming(tenant):
     await create(tenant, "hub")
-    body = await tenant.gql(CREATE, {"input": {"label": " hub\t", "username": "u", "password": "p"}})
+    body = await tenant.gql(
+        CREATE, {"input": {"label": " hub\t", "username": "u", "password": "p"}}
+    )
     assert errors_of(body) == [("unique", ["label"])]
 
 
@@ -80,16 +82,23 @@ async def test_every_problem_of_an_input_is_reported_at_once(tenant):
 
 
 async def test_text_limits(tenant):
-    ok = await tenant.gql(CREATE, {"input": {"label": "x" * 255, "username": "é" * 255, "password": "p"}})
+    ok = await tenant.gql(
+        CREATE, {"input": {"label": "x" * 255, "username": "é" * 255, "password": "p"}}
+    )
     assert "errors" not in ok
-    body = await tenant.gql(CREATE, {"input": {"label": "y" * 256, "username": "u" * 256, "password": "p"}})
+    body = await tenant.gql(
+        CREATE, {"input": {"label": "y" * 256, "username": "u" * 256, "password": "p"}}
+    )
     assert errors_of(body) == [("too_long", ["label"]), ("too_long", ["username"])]
 
 
 async def test_lone_surrogates_are_refused_with_a_json_error(tenant):
     # JSON can spell a lone surrogate; UTF-8 and PostgreSQL cannot store one.
     body = json.dumps(
-        {"query": CREATE, "variables": {"input": {"label": "lone\ud800", "username": "u", "password": "p"}}}
+        {
+            "query": CREATE,
+            "variables": {"input": {"label": "lone\ud800", "username": "u", "password": "p"}},
+        }
     )
     response = await tenant.client.post(
         tenant.url, content=body, headers={"Authorization": f"Bearer {tenant.token}"}
@@ -101,7 +110,10 @@ async def test_lone_surrogates_are_refused_with_a_json_error(tenant):
 async def test_control_characters_are_refused(tenant):
     for bad in ["tab\tinside", "new\nline", "del\x7f", "c1\x85inside"]:
         body = await tenant.post(
-            {"query": CREATE, "variables": {"input": {"label": bad, "username": "u", "password": "p"}}}
+            {
+                "query": CREATE,
+                "variables": {"input": {"label": bad, "username": "u", "password": "p"}},
+            }
         )
         assert body.status_code == 200
         assert errors_of(body.json()) == [("invalid", ["label"])], bad
@@ -110,7 +122,9 @@ async def test_control_characters_are_refused(tenant):
 async def test_password_limits_count_utf8_bytes(tenant):
     exactly = "€" * (64 * 1024 // 3) + "x" * (64 * 1024 % 3)
     assert len(exactly.encode()) == 64 * 1024
-    body = await tenant.gql(CREATE, {"input": {"label": "max", "username": "u", "password": exactly}})
+    body = await tenant.gql(
+        CREATE, {"input": {"label": "max", "username": "u", "password": exactly}}
+    )
     assert "errors" not in body
     over = exactly + "x"
     body = await tenant.gql(CREATE, {"input": {"label": "over", "username": "u", "password": over}})
@@ -121,7 +135,9 @@ async def test_password_limits_count_utf8_bytes(tenant):
 
 async def test_twenty_concurrent_creates_of_one_label(tenant, pool):
     async def attempt():
-        return await tenant.gql(CREATE, {"input": {"label": "race", "username": "u", "password": "p"}})
+        return await tenant.gql(
+            CREATE, {"input": {"label": "race", "username": "u", "password": "p"}}
+        )
 
     bodies = await asyncio.gather(*(attempt() for _ in range(20)))
     ok = [b for b in bodies if "errors" not in b]
@@ -129,9 +145,13 @@ async def test_twenty_concurrent_creates_of_one_label(tenant, pool):
     assert len(ok) == 1
     assert len(failed) == 19
     assert all(errors_of(b) == [("unique", ["label"])] for b in failed)
-    assert await pool.fetchval(
-        "SELECT count(*) FROM image_credentials WHERE tenant_id = $1 AND label = 'race'", tenant.id
-    ) == 1
+    assert (
+        await pool.fetchval(
+            "SELECT count(*) FROM image_credentials WHERE tenant_id = $1 AND label = 'race'",
+            tenant.id,
+        )
+        == 1
+    )
 
 
 async def test_actor_is_recorded(tenant, pool):
@@ -147,6 +167,8 @@ async def test_actor_is_recorded(tenant, pool):
         credentials_id,
     )
     assert (row["actor"], row["action"], row["entity_type"]) == (
-        "alice@example.com", "create", "ImageCredentials",
+        "alice@example.com",
+        "create",
+        "ImageCredentials",
     )
     assert "pw" not in row["details"] and base64.b64encode(b"pw").decode() not in row["details"]

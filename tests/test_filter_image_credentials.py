@@ -11,7 +11,11 @@ from .gql import LIST, create, errors_of
 async def creds(tenant):
     made = {}
     for label, username in [
-        ("alpha", "bot"), ("beta", "bot"), ("gamma", "ci"), ("delta_1", "ci"), ("Epsilon", "admin"),
+        ("alpha", "bot"),
+        ("beta", "bot"),
+        ("gamma", "ci"),
+        ("delta_1", "ci"),
+        ("Epsilon", "admin"),
     ]:
         made[label] = await create(tenant, label, username=username)
     return tenant, made
@@ -49,10 +53,19 @@ CASES = [
     ({"and": [{"username": {"eq": "bot"}}, {"label": {"notEq": "alpha"}}]}, ["beta"]),
     ({"not": [{"username": {"eq": "bot"}}]}, ["Epsilon", "delta_1", "gamma"]),
     # not: [a, b] is NOT (a AND b)
-    ({"not": [{"username": {"eq": "bot"}}, {"label": {"eq": "alpha"}}]},
-     ["Epsilon", "beta", "delta_1", "gamma"]),
-    ({"or": [{"and": [{"username": {"eq": "ci"}}, {"not": [{"label": {"eq": "gamma"}}]}]},
-             {"label": {"eq": "beta"}}]}, ["beta", "delta_1"]),
+    (
+        {"not": [{"username": {"eq": "bot"}}, {"label": {"eq": "alpha"}}]},
+        ["Epsilon", "beta", "delta_1", "gamma"],
+    ),
+    (
+        {
+            "or": [
+                {"and": [{"username": {"eq": "ci"}}, {"not": [{"label": {"eq": "gamma"}}]}]},
+                {"label": {"eq": "beta"}},
+            ]
+        },
+        ["beta", "delta_1"],
+    ),
     ({"or": [{}, {"label": {"eq": "beta"}}]}, ["Epsilon", "alpha", "beta", "delta_1", "gamma"]),
     ({"not": [{}]}, []),
 ]
@@ -81,7 +94,7 @@ async def test_a_malformed_id_in_a_filter_is_an_error(creds):
 
 
 async def test_filters_never_cross_tenants(creds, other_tenant):
-    tenant, made = creds
+    _, made = creds
     await create(other_tenant, "alpha")
     assert await labels(other_tenant, {"id": {"eq": made["alpha"]["id"]}}) == []
     assert await labels(other_tenant, {}) == ["alpha"]

@@ -36,8 +36,15 @@ async def test_body_without_content_length_is_capped_too(tenant):
 
 
 async def test_bodies_that_are_not_graphql_requests(tenant):
-    for body in [[], "query", {"query": 1}, {"variables": {}}, {"query": "{ __typename }", "variables": []},
-                 {"query": "{ __typename }", "operationName": 5}, {"query": "   "}]:
+    for body in [
+        [],
+        "query",
+        {"query": 1},
+        {"variables": {}},
+        {"query": "{ __typename }", "variables": []},
+        {"query": "{ __typename }", "operationName": 5},
+        {"query": "   "},
+    ]:
         response = await tenant.post(body)
         assert response.status_code == 400, body
         assert response.json()["errors"][0]["code"] == "invalid"
@@ -134,7 +141,10 @@ async def test_dev_key_allows_localhost_origins(pool, tmp_path, tenant):
             assert response.headers["access-control-allow-origin"] == origin
         response = await c.options(
             tenant.url,
-            headers={"Origin": "http://localhost.evil.example", "Access-Control-Request-Method": "POST"},
+            headers={
+                "Origin": "http://localhost.evil.example",
+                "Access-Control-Request-Method": "POST",
+            },
         )
         assert "access-control-allow-origin" not in response.headers
 

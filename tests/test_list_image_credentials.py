@@ -106,20 +106,20 @@ async def test_default_order_is_insertion_then_id(seeded):
 
 async def test_count_is_the_total_matching_the_filter_on_every_page(seeded):
     tenant, _ = seeded
-    body = await tenant.gql(
-        LIST, {"first": 2, "filter": {"username": {"eq": "user1"}}}
-    )
+    body = await tenant.gql(LIST, {"first": 2, "filter": {"username": {"eq": "user1"}}})
     conn = body["data"]["listImageCredentials"]
     assert conn["count"] == 6
     assert len(conn["edges"]) == 2
 
 
 async def test_after_and_before_together_bound_the_page(seeded):
-    tenant, nodes = seeded
+    tenant, _ = seeded
     sort = [{"field": "LABEL", "order": "ASC"}]
     body = await tenant.gql(LIST, {"first": 23, "sort": sort})
     cursors = [e["cursor"] for e in body["data"]["listImageCredentials"]["edges"]]
-    body = await tenant.gql(LIST, {"first": 10, "after": cursors[2], "before": cursors[6], "sort": sort})
+    body = await tenant.gql(
+        LIST, {"first": 10, "after": cursors[2], "before": cursors[6], "sort": sort}
+    )
     labels = [e["node"]["label"] for e in body["data"]["listImageCredentials"]["edges"]]
     assert labels == ["cred03", "cred04", "cred05"]
 
@@ -132,9 +132,12 @@ async def test_deleted_cursor_row_keeps_the_position(seeded):
     first = (await tenant.gql(LIST, {"first": 3, "sort": sort}))["data"]["listImageCredentials"]
     last_node = first["edges"][-1]["node"]
     await tenant.gql(DELETE, {"id": last_node["id"]})
-    body = await tenant.gql(LIST, {"first": 2, "after": first["pageInfo"]["endCursor"], "sort": sort})
+    body = await tenant.gql(
+        LIST, {"first": 2, "after": first["pageInfo"]["endCursor"], "sort": sort}
+    )
     assert [e["node"]["label"] for e in body["data"]["listImageCredentials"]["edges"]] == [
-        "cred03", "cred04",
+        "cred03",
+        "cred04",
     ]
 
 
@@ -160,7 +163,8 @@ async def test_page_size_rules(tenant):
 async def test_no_first_or_last_gives_the_first_250(tenant, pool):
     # Insert directly: 260 rows through the API would only slow the test down.
     await pool.executemany(
-        "INSERT INTO image_credentials (tenant_id, id, label, username, sealed_key_id, sealed_password)"
+        "INSERT INTO image_credentials"
+        " (tenant_id, id, label, username, sealed_key_id, sealed_password)"
         " VALUES ($1, gen_random_uuid(), $2, 'u', 'k', '\\x00')",
         [(tenant.id, f"bulk{i:03d}") for i in range(260)],
     )
@@ -175,7 +179,9 @@ async def test_cursors_are_checked(seeded):
     tenant, _ = seeded
     body = await tenant.gql(LIST, {"first": 2, "sort": [{"field": "LABEL"}]})
     label_cursor = body["data"]["listImageCredentials"]["pageInfo"]["endCursor"]
-    body = await tenant.gql(LIST, {"first": 2, "after": label_cursor, "sort": [{"field": "USERNAME"}]})
+    body = await tenant.gql(
+        LIST, {"first": 2, "after": label_cursor, "sort": [{"field": "USERNAME"}]}
+    )
     assert body["data"] == {"listImageCredentials": None}
     assert errors_of(body) == [("invalid", ["after"])]
     for garbage in ["", "!!!", "eyJ9", "bm90IGpzb24"]:

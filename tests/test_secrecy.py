@@ -4,16 +4,20 @@ from __future__ import annotations
 
 import base64
 import logging
+import uuid
 
 import pytest
 
 from edgehog_creds.graphql.image_credentials import CreateImageCredentialsInput
+from edgehog_creds.graphql.relay import to_global_id
 from edgehog_creds.graphql.schema import build_schema
 from edgehog_creds.secrets import Secret
 
 from .gql import CREATE, DELETE, LIST
 
 PASSWORD = "Sup3r-S3cret?>~päss"
+GET_ONE = "query G($id: ID!) { imageCredentials(id: $id) { id label username insertedAt } }"
+NODE = "query N($id: ID!) { node(id: $id) { id ... on ImageCredentials { label username } } }"
 
 
 def forms(secret: str) -> list[str]:
@@ -29,9 +33,7 @@ def forms(secret: str) -> list[str]:
 
 async def all_rows_as_text(pool) -> str:
     """Every row of every table of ours, as PostgreSQL prints it (bytea as hex)."""
-    tables = await pool.fetch(
-        "SELECT tablename FROM pg_tables WHERE schemaname = 'public'"
-    )
+    tables = await pool.fetch("SELECT tablename FROM pg_tables WHERE schemaname = 'public'")
     text = []
     for t in tables:
         rows = await pool.fetch(f'SELECT t::text AS row FROM "{t["tablename"]}" t')
@@ -47,19 +49,35 @@ def all_logs(caplog):
 
 async def test_the_password_is_nowhere_but_sealed(tenant, pool, all_logs):
     responses = []
-    r = await tenant.post({"query": CREATE, "variables": {"input": {"label": "hub", "username": "bot", "password": PASSWORD}}})
+    r = await tenant.post(
+        {
+            "query": CREATE,
+            "variables": {"input": {"label": "hub", "username": "bot", "password": PASSWORD}},
+        }
+    )
     responses.append(r.text)
     credentials_id = r.json()["data"]["createImageCredentials"]["result"]["id"]
     # A duplicate, a bad variable and a query: every path that might echo input.
     for body in [
-        {"query": CREATE, "variables": {"input": {"label": "hub", "username": "bot", "password": PASSWORD}}},
+        {
+            "query": CREATE,
+            "variables": {"input": {"label": "hub", "username": "bot", "password": PASSWORD}},
+        },
         {"query": CREATE, "variables": {"input": {"label": "x", "password": PASSWORD}}},
-        {"query": CREATE, "variables": {"input": {"label": "x", "username": "u", "password": PASSWORD, "extra": 1}}},
-        {"query": CREATE, "variables": {"input": {"label": 5, "username": "u", "password": PASSWORD}}},
+        {
+            "query": CREATE,
+            "variables": {
+                "input": {"label": "x", "username": "u", "password": PASSWORD, "extra": 1}
+            },
+        },
+        {
+            "query": CREATE,
+            "variables": {"input": {"label": 5, "username": "u", "password": PASSWORD}},
+        },
         {"query": CREATE, "variables": {"input": [PASSWORD]}},
         {"query": LIST, "variables": {"filter": {"label": {"eq": PASSWORD}}}},
-        {"query": "{ imageCredentials(id: \"%s\") { id label username insertedAt } }" % credentials_id},
-        {"query": "{ node(id: \"%s\") { id ... on ImageCredentials { label username } } }" % credentials_id},
+        {"query": GET_ONE, "variables": {"id": credentials_id}},
+        {"query": NODE, "variables": {"id": credentials_id}},
         {"query": LIST},
     ]:
         responses.append((await tenant.post(body)).text)
@@ -73,12 +91,17 @@ async def test_the_password_is_nowhere_but_sealed(tenant, pool, all_logs):
             assert form not in text
     # The error for the bad variables says what is wrong, without the value.
     assert any("required field 'username'" in t for t in responses)
-    responses.append((await tenant.post({"query": DELETE, "variables": {"id": credentials_id}})).text)
+    responses.append(
+        (await tenant.post({"query": DELETE, "variables": {"id": credentials_id}})).text
+    )
     assert PASSWORD not in responses[-1]
 
 
 async def test_a_literal_password_in_the_query_text_is_not_echoed(tenant, all_logs):
-    query = 'mutation { createImageCredentials(input: {label: "l", username: "u", password: 12345678}) { result { id } } }'
+    query = (
+        'mutation { createImageCredentials(input: {label: "l", username: "u", password: 12345678})'
+        " { result { id } } }"
+    )
     body = await tenant.gql(query)
     assert "12345678" not in str(body)
     assert "12345678" not in "\n".join(r.getMessage() for r in all_logs.records)
@@ -94,7 +117,7 @@ def test_input_repr_hides_the_password():
 def test_secret_type_hides_its_value():
     s = Secret(PASSWORD)
     assert PASSWORD not in repr(s) and PASSWORD not in str(s) and PASSWORD not in f"{s}"
-    assert PASSWORD not in "%s %r" % (s, s)
+    assert PASSWORD not in f"{s!s} {s!r}"
     assert s.reveal() == PASSWORD
     with pytest.raises(TypeError):
         import pickle
@@ -106,21 +129,28 @@ def test_no_output_type_has_a_password_like_field():
     schema = build_schema()
     suspicious = ("password", "secret", "sealed", "token_hash", "tokenhash", "privatekey")
     for name, type_ in schema._schema.type_map.items():
-        if name.startswith("__") or not hasattr(type_, "fields") or type(type_).__name__ == "GraphQLInputObjectType":
+        if (
+            name.startswith("__")
+            or not hasattr(type_, "fields")
+            or type(type_).__name__ == "GraphQLInputObjectType"
+        ):
             continue
         for field_name in type_.fields:
             lowered = field_name.lower()
             assert not any(s in lowered for s in suspicious), f"{name}.{field_name}"
 
 
-async def test_internal_errors_are_generic_and_logged_without_values(tenant, pool, all_logs, monkeypatch):
+async def test_internal_errors_are_generic_and_logged_without_values(
+    tenant, pool, all_logs, monkeypatch
+):
     from edgehog_creds.store import image_credentials as store
 
     async def broken(*args, **kwargs):
         raise RuntimeError(f"boom with {PASSWORD}")
 
     monkeypatch.setattr(store, "get", broken)
-    body = await tenant.gql('{ imageCredentials(id: "SW1hZ2VDcmVkZW50aWFsczowMDAwMDAwMC0wMDAwLTAwMDAtMDAwMC0wMDAwMDAwMDAwMDA=") { id } }')
+    missing = to_global_id("ImageCredentials", uuid.uuid4())
+    body = await tenant.gql(GET_ONE, {"id": missing})
     assert body["errors"][0]["code"] == "internal"
     assert PASSWORD not in str(body)
     logged = "\n".join(r.getMessage() for r in all_logs.records)

@@ -43,7 +43,9 @@ def domain_error(error: DomainError, path: list[Any] | None) -> dict[str, Any]:
 
 
 def internal_error(path: list[Any] | None) -> dict[str, Any]:
-    return domain_error(DomainError(None, "something went wrong on our side", code="internal"), path)
+    return domain_error(
+        DomainError(None, "something went wrong on our side", code="internal"), path
+    )
 
 
 def _leaves(value: Any) -> list[Any]:
@@ -88,7 +90,9 @@ def format_errors(errors: list[GraphQLError], variables: dict[str, Any] | None) 
         else:
             item: dict[str, Any] = {"message": scrub(err.message, variables)}
             if err.locations:
-                item["locations"] = [{"line": loc.line, "column": loc.column} for loc in err.locations]
+                item["locations"] = [
+                    {"line": loc.line, "column": loc.column} for loc in err.locations
+                ]
             if err.path:
                 item["path"] = err.path
             out.append(item)

@@ -89,11 +89,12 @@ def to_filter(
         if f is not None:
             parts.append(f)
     ors = [to_filter(sub, columns, converters) for sub in getattr(filter_input, "or_", None) or []]
-    if ors:
-        # An empty alternative matches everything, which makes the whole OR true.
-        if all(o is not None for o in ors):
-            parts.append(q.Or(tuple(o for o in ors if o is not None)))
-    nots = [to_filter(sub, columns, converters) for sub in getattr(filter_input, "not_", None) or []]
+    # An empty alternative matches everything, which makes the whole OR true.
+    if ors and all(o is not None for o in ors):
+        parts.append(q.Or(tuple(o for o in ors if o is not None)))
+    nots = [
+        to_filter(sub, columns, converters) for sub in getattr(filter_input, "not_", None) or []
+    ]
     if nots:
         inner = [n for n in nots if n is not None]
         parts.append(q.Not(q.And(tuple(inner))) if inner else q.Or(()))

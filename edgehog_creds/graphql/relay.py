@@ -12,8 +12,8 @@ import binascii
 import uuid
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
-from enum import Enum
 from datetime import datetime
+from enum import Enum
 from typing import Any, Generic, TypeVar
 
 import asyncpg
@@ -96,7 +96,9 @@ class SortOrder(Enum):
 
 def sort_key(column: q.Column, order: SortOrder | None) -> q.SortKey:
     order = order or SortOrder.ASC
-    nulls_first = True if "nulls_first" in order.value else False if "nulls_last" in order.value else None
+    nulls_first = (
+        True if "nulls_first" in order.value else False if "nulls_last" in order.value else None
+    )
     return q.SortKey(column, order.value.startswith("desc"), nulls_first)
 
 
@@ -137,9 +139,7 @@ def decode_cursor(cursor: str, sort: Sequence[q.SortKey], field: str) -> tuple[A
         payload = orjson.loads(base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)))
         if payload["s"] != _signature(sort) or len(payload["v"]) != len(sort):
             raise error
-        return tuple(
-            _PARSERS[k.column.pg_type](v) for k, v in zip(sort, payload["v"], strict=True)
-        )
+        return tuple(_PARSERS[k.column.pg_type](v) for k, v in zip(sort, payload["v"], strict=True))
     except (binascii.Error, ValueError, KeyError, TypeError, orjson.JSONDecodeError) as exc:
         raise error from exc
 
@@ -220,4 +220,4 @@ async def paginate(
     return Connection(page_info=page_info, edges=edges, _count=count)
 
 
-__all__ = ["DomainErrors", "Connection", "Edge", "PageArgs", "PageInfo", "SortOrder", "paginate"]
+__all__ = ["Connection", "DomainErrors", "Edge", "PageArgs", "PageInfo", "SortOrder", "paginate"]

@@ -17,3 +17,35 @@ JSON_SCALAR = strawberry.scalar(
 )
 
 SCALAR_MAP = {Json: JSON_SCALAR}
+
+
+# GraphQL's Int is 32-bit; Docker's limits (memory in bytes, CPU periods in
+# microseconds) are 64-bit. Edgehog sends them as plain JSON numbers in `Int`
+# fields (Absinthe's Int is not range-limited), so BigInt is a JSON number on
+# the wire too: an Edgehog client reads and writes the same JSON. Values above
+# 2^53 lose precision in JavaScript, but no real limit comes near that.
+BigInt = NewType("BigInt", int)
+
+INT64_MIN = -(2**63)
+INT64_MAX = 2**63 - 1
+
+
+def _parse_bigint(value: object) -> int:
+    # JSON has one number type: 1.0 is an integer, 1.5 and true are not.
+    if isinstance(value, float) and value.is_integer():
+        value = int(value)
+    if not isinstance(value, int) or isinstance(value, bool):
+        raise ValueError("BigInt must be an integer")
+    if not INT64_MIN <= value <= INT64_MAX:
+        raise ValueError("BigInt must fit in 64 bits")
+    return value
+
+
+BIGINT_SCALAR = strawberry.scalar(
+    name="BigInt",
+    description="A signed 64-bit integer, as a JSON number.",
+    serialize=int,
+    parse_value=_parse_bigint,
+)
+
+SCALAR_MAP[BigInt] = BIGINT_SCALAR

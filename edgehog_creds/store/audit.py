@@ -32,7 +32,9 @@ class AuditEvent:
     @classmethod
     def from_row(cls, row: asyncpg.Record) -> AuditEvent:
         details = row["details"]
-        return cls(**{**dict(row), "details": json.loads(details) if isinstance(details, str) else details})
+        return cls(
+            **{**dict(row), "details": json.loads(details) if isinstance(details, str) else details}
+        )
 
 
 async def record(

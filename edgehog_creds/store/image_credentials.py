@@ -66,8 +66,13 @@ async def create(
                 sealed.ciphertext,
             )
             await audit.record(
-                conn, tenant_id, actor=actor, action="create", entity_type=ENTITY,
-                entity_id=credentials_id, details={"label": label},
+                conn,
+                tenant_id,
+                actor=actor,
+                action="create",
+                entity_type=ENTITY,
+                entity_id=credentials_id,
+                details={"label": label},
             )
     except asyncpg.UniqueViolationError as exc:
         raise Conflict("label") from exc
@@ -147,7 +152,11 @@ async def delete(
         if row is None:
             return None  # the transaction detached nothing: no row, no containers
         await audit.record(
-            conn, tenant_id, actor=actor, action="delete", entity_type=ENTITY,
+            conn,
+            tenant_id,
+            actor=actor,
+            action="delete",
+            entity_type=ENTITY,
             entity_id=credentials_id,
             details={"label": row["label"], "detached_containers": detached},
         )

@@ -95,9 +95,13 @@ class Params:
 
 def filter_sql(f: Filter, params: Params) -> str:
     if isinstance(f, And):
-        return "(" + " AND ".join(filter_sql(p, params) for p in f.parts) + ")" if f.parts else "TRUE"
+        return (
+            "(" + " AND ".join(filter_sql(p, params) for p in f.parts) + ")" if f.parts else "TRUE"
+        )
     if isinstance(f, Or):
-        return "(" + " OR ".join(filter_sql(p, params) for p in f.parts) + ")" if f.parts else "FALSE"
+        return (
+            "(" + " OR ".join(filter_sql(p, params) for p in f.parts) + ")" if f.parts else "FALSE"
+        )
     if isinstance(f, Not):
         return f"(NOT {filter_sql(f.part, params)})"
     col, op, value = f.column, f.op, f.value

@@ -18,9 +18,7 @@ class Tenant:
 
 
 async def get_by_slug(conn: asyncpg.Connection | asyncpg.Pool, slug: str) -> Tenant | None:
-    row = await conn.fetchrow(
-        "SELECT id, slug, jwt_public_key FROM tenants WHERE slug = $1", slug
-    )
+    row = await conn.fetchrow("SELECT id, slug, jwt_public_key FROM tenants WHERE slug = $1", slug)
     return Tenant(**row) if row else None
 
 

@@ -1,0 +1,138 @@
+"""The edgehog-creds commands, run as a user would run them."""
+
+from __future__ import annotations
+
+import base64
+import json
+import os
+import re
+import socket
+import subprocess
+import sys
+import time
+
+import httpx
+
+from edgehog_creds.auth import generate_tenant_key_pair
+
+from .conftest import ROOT
+
+CLI = [sys.executable, "-m", "edgehog_creds.cli"]
+
+
+def run(args: list[str], env: dict[str, str], **kwargs) -> subprocess.CompletedProcess:
+    return subprocess.run(
+        CLI + args,
+        env={**os.environ, **env},
+        capture_output=True,
+        text=True,
+        timeout=60,
+        cwd=ROOT,
+        **kwargs,
+    )
+
+
+def test_keygen(tmp_path):
+    out = run(["keygen", "--output", str(tmp_path / "k")], {})
+    assert out.returncode == 0, out.stderr
+    public = base64.b64decode(out.stdout.strip())
+    assert len(public) == 32
+    assert (tmp_path / "k").stat().st_mode & 0o777 == 0o600
+    assert len(base64.b64decode((tmp_path / "k").read_text().strip())) == 32
+    again = run(["keygen", "--output", str(tmp_path / "k")], {})
+    assert again.returncode == 2 and "refusing to overwrite" in again.stderr
+
+
+def test_tenant_create_and_token(tmp_path, database_url):
+    private, public = generate_tenant_key_pair()
+    (tmp_path / "pub.pem").write_bytes(public)
+    (tmp_path / "priv.pem").write_bytes(private)
+    env = {"DATABASE_URL": database_url}
+    slug = f"cli-{int(time.time() * 1e6)}"
+    out = run(["tenant", "create", slug, "--public-key", str(tmp_path / "pub.pem")], env)
+    assert out.returncode == 0, out.stderr
+    assert f"created tenant {slug}" in out.stdout
+    dup = run(["tenant", "create", slug, "--public-key", str(tmp_path / "pub.pem")], env)
+    assert dup.returncode == 2 and "already exists" in dup.stderr
+    token = run(
+        [
+            "token",
+            "--private-key",
+            str(tmp_path / "priv.pem"),
+            "--subject",
+            "ops",
+            "--expiry",
+            "60",
+        ],
+        {},
+    )
+    assert token.returncode == 0
+    claims = json.loads(base64.urlsafe_b64decode(token.stdout.split(".")[1] + "=="))
+    assert claims["e_tga"] == "*" and claims["sub"] == "ops" and claims["exp"] - claims["iat"] == 60
+
+
+def test_clear_errors_without_tracebacks(tmp_path):
+    (tmp_path / "junk.pem").write_text("junk")
+    for args in (
+        ["tenant", "create", "Bad_Slug", "--public-key", str(tmp_path / "junk.pem")],
+        ["tenant", "create", "ok", "--public-key", str(tmp_path / "junk.pem")],
+        ["tenant", "create", "ok", "--public-key", str(tmp_path / "missing.pem")],
+        ["token", "--private-key", str(tmp_path / "junk.pem")],
+    ):
+        out = run(args, {"DATABASE_URL": "postgresql://postgres@127.0.0.1:1/none"})
+        assert out.returncode == 2, (args, out.stderr)
+        assert "Traceback" not in out.stderr and out.stderr.startswith("edgehog-creds: ")
+
+
+def test_export_schema_prints_the_sdl():
+    out = run(["export-schema"], {})
+    assert out.returncode == 0
+    assert out.stdout == (ROOT / "schema.graphql").read_text()
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def test_serve_dev_prints_a_working_token(tmp_path, database_url):
+    port = free_port()
+    env = {
+        **os.environ,
+        "DATABASE_URL": database_url,
+        "EDGEHOG_CREDS_DATA_DIR": str(tmp_path / "data"),
+    }
+    proc = subprocess.Popen(
+        [*CLI, "serve", "--dev", "--port", str(port)],
+        env=env,
+        cwd=ROOT,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+    )
+    try:
+        lines, token = [], None
+        deadline = time.monotonic() + 30
+        while time.monotonic() < deadline:
+            line = proc.stdout.readline()
+            lines.append(line)
+            if m := re.search(r'"Bearer ([^"]+)"', line):
+                token = m.group(1)
+            if "Uvicorn running" in line or "Application startup complete" in line:
+                break
+        output = "".join(lines)
+        assert token, output
+        assert f"http://127.0.0.1:{port}/tenants/default/api" in output
+        assert "development key" in output
+        assert (tmp_path / "data" / "secret.key").stat().st_mode & 0o777 == 0o600
+        response = httpx.post(
+            f"http://127.0.0.1:{port}/tenants/default/api",
+            json={"query": "{ listImageCredentials { count } }"},
+            headers={"Authorization": f"Bearer {token}"},
+        )
+        assert response.status_code == 200, response.text
+        assert response.json()["data"]["listImageCredentials"]["count"] >= 0
+    finally:
+        proc.terminate()
+        proc.wait(10)

@@ -1,0 +1,129 @@
+"""Sealing: bound to tenant and credential, named by key, public key suffices to seal."""
+
+from __future__ import annotations
+
+import base64
+import os
+import uuid
+from pathlib import Path
+
+import pytest
+from nacl.public import PrivateKey
+
+from edgehog_creds.config import ConfigError, load_settings
+from edgehog_creds.secrets import Secret
+from edgehog_creds.vault import NoPrivateKey, Sealed, Vault, VaultError, load_vault
+
+
+def b64(raw: bytes) -> str:
+    return base64.b64encode(raw).decode()
+
+
+@pytest.fixture
+def key() -> PrivateKey:
+    return PrivateKey.generate()
+
+
+def test_round_trip(key):
+    vault = Vault(key.public_key, key)
+    t, c = uuid.uuid4(), uuid.uuid4()
+    sealed = vault.seal(t, c, Secret("pä§§?>~"))
+    assert sealed.key_id == vault.key_id
+    assert b"p\xc3\xa4" not in sealed.ciphertext
+    assert vault.open(t, c, sealed).reveal() == "pä§§?>~"
+
+
+def test_a_ciphertext_moved_to_another_row_or_tenant_refuses_to_open(key):
+    vault = Vault(key.public_key, key)
+    t, c = uuid.uuid4(), uuid.uuid4()
+    sealed = vault.seal(t, c, Secret("pw"))
+    with pytest.raises(VaultError, match="another credential"):
+        vault.open(t, uuid.uuid4(), sealed)
+    with pytest.raises(VaultError, match="another credential"):
+        vault.open(uuid.uuid4(), c, sealed)
+
+
+def test_the_key_id_names_the_sealing_key(key):
+    vault = Vault(key.public_key, key)
+    other = PrivateKey.generate()
+    sealed = Vault(other.public_key).seal(uuid.uuid4(), uuid.uuid4(), Secret("pw"))
+    with pytest.raises(VaultError, match="sealed to key"):
+        vault.open(uuid.uuid4(), uuid.uuid4(), sealed)
+    forged = Sealed(vault.key_id, sealed.ciphertext)
+    with pytest.raises(VaultError, match="does not open"):
+        vault.open(uuid.uuid4(), uuid.uuid4(), forged)
+
+
+def test_public_key_alone_seals_but_cannot_open(key):
+    sealer = Vault(key.public_key)
+    t, c = uuid.uuid4(), uuid.uuid4()
+    sealed = sealer.seal(t, c, Secret("pw"))
+    assert not sealer.can_open
+    with pytest.raises(NoPrivateKey):
+        sealer.open(t, c, sealed)
+    assert Vault(key.public_key, key).open(t, c, sealed).reveal() == "pw"
+
+
+def test_reprs_hold_no_key_material(key):
+    vault = Vault(key.public_key, key)
+    sealed = vault.seal(uuid.uuid4(), uuid.uuid4(), Secret("pw"))
+    for text in (repr(vault), repr(sealed)):
+        assert b64(bytes(key)) not in text and sealed.ciphertext.hex() not in text
+
+
+def test_settings_secret_key(key, tmp_path):
+    loaded = load_vault(
+        load_settings(
+            {"EDGEHOG_CREDS_SECRET_KEY": b64(bytes(key)), "EDGEHOG_CREDS_DATA_DIR": str(tmp_path)}
+        )
+    )
+    assert loaded.vault.can_open and loaded.generated_at is None
+    assert not (tmp_path / "secret.key").exists()
+    settings = load_settings({"EDGEHOG_CREDS_SECRET_KEY": b64(bytes(key))})
+    assert b64(bytes(key)) not in repr(settings)
+
+
+def test_settings_secret_key_file(key, tmp_path):
+    path = tmp_path / "k"
+    path.write_text(b64(bytes(key)) + "\n")
+    loaded = load_vault(load_settings({"EDGEHOG_CREDS_SECRET_KEY_FILE": str(path)}))
+    assert loaded.vault.key_id == Vault(key.public_key).key_id
+
+
+def test_settings_public_key_only(key):
+    loaded = load_vault(load_settings({"EDGEHOG_CREDS_PUBLIC_KEY": b64(bytes(key.public_key))}))
+    assert not loaded.vault.can_open and loaded.generated_at is None
+
+
+def test_mismatched_public_and_secret_keys_are_refused(key):
+    other = PrivateKey.generate()
+    with pytest.raises(ConfigError, match="does not belong"):
+        load_vault(
+            load_settings(
+                {
+                    "EDGEHOG_CREDS_SECRET_KEY": b64(bytes(key)),
+                    "EDGEHOG_CREDS_PUBLIC_KEY": b64(bytes(other.public_key)),
+                }
+            )
+        )
+
+
+@pytest.mark.parametrize("bad", ["not base64!", b64(b"short")])
+def test_bad_keys_name_the_setting(bad):
+    with pytest.raises(ConfigError, match="EDGEHOG_CREDS_SECRET_KEY"):
+        load_vault(load_settings({"EDGEHOG_CREDS_SECRET_KEY": bad}))
+
+
+def test_missing_key_file_is_a_clear_error(tmp_path):
+    with pytest.raises(ConfigError, match="No such file"):
+        load_vault(load_settings({"EDGEHOG_CREDS_SECRET_KEY_FILE": str(tmp_path / "nope")}))
+
+
+def test_no_key_setting_generates_one_in_the_data_dir_once(tmp_path: Path):
+    settings = load_settings({"EDGEHOG_CREDS_DATA_DIR": str(tmp_path / "data")})
+    first = load_vault(settings)
+    path = tmp_path / "data" / "secret.key"
+    assert first.generated_at == path
+    assert os.stat(path).st_mode & 0o777 == 0o600
+    second = load_vault(settings)
+    assert second.vault.key_id == first.vault.key_id
