@@ -27,7 +27,7 @@ from . import db
 from .auth import DEVICE_TOKEN_PREFIX, AuthError, JwtVerifier, Principal, bearer_token
 from .config import Settings
 from .graphql.context import Context
-from .graphql.errors import format_errors
+from .graphql.errors import format_errors, log_exception
 from .graphql.schema import build_schema
 from .store import tenants
 from .store.tenants import Tenant
@@ -150,6 +150,16 @@ def create_app(
         return verifier.verify(tenant, token)
 
     async def graphql(request: Request) -> Response:
+        try:
+            return await handle_graphql(request)
+        except (OSError, asyncpg.PostgresError, asyncpg.InterfaceError) as exc:
+            log.error("database unavailable: %s", type(exc).__name__)
+            return error_response(503, "the database is unavailable; try again", "unavailable")
+        except Exception as exc:  # a bug: answer plainly, log where it happened
+            log_exception(exc, f"{request.method} {request.url.path}")
+            return error_response(500, "something went wrong on our side", "internal")
+
+    async def handle_graphql(request: Request) -> Response:
         tenant = await find_tenant(request.path_params["slug"])
         if tenant is None:
             return error_response(404, "no such tenant", "not_found")
@@ -188,7 +198,7 @@ def create_app(
 
     async def on_error(request: Request, exc: Exception) -> Response:
         # Last line of defence: no stack trace and no exception text leaves the process.
-        log.error("unhandled %s on %s %s", type(exc).__name__, request.method, request.url.path)
+        log_exception(exc, f"{request.method} {request.url.path}")
         return error_response(500, "something went wrong on our side", "internal")
 
     dev_origins = DEV_ORIGINS if loaded is not None and loaded.generated_at is not None else None

@@ -74,12 +74,34 @@ def _algorithm_for(key: Any) -> str:
 
 
 class JwtVerifier:
-    """Verifies a tenant's JWTs; keeps parsed keys, since PEM parsing is not free."""
+    """Verifies a tenant's JWTs.
+
+    Keeps parsed keys (PEM parsing is not free) and the tokens it has already
+    verified, until they expire: a signature check costs more than the whole
+    rest of a small query, and scripts send the same token many times.
+    """
+
+    MAX_CACHED = 4096
 
     def __init__(self) -> None:
         self._keys: dict[uuid.UUID, Any] = {}
+        self._verified: dict[tuple[uuid.UUID, str], tuple[TenantUser, float]] = {}
 
     def verify(self, tenant: Tenant, token: str) -> TenantUser:
+        cached = self._verified.get((tenant.id, token))
+        if cached is not None:
+            user, expires = cached
+            if time.time() < expires:
+                return user
+            del self._verified[(tenant.id, token)]
+        user, claims = self._verify(tenant, token)
+        if len(self._verified) >= self.MAX_CACHED:
+            self._verified.clear()  # rare; simpler than an LRU and just as safe
+        exp = claims.get("exp")
+        self._verified[(tenant.id, token)] = (user, float(exp) if exp is not None else float("inf"))
+        return user
+
+    def _verify(self, tenant: Tenant, token: str) -> tuple[TenantUser, dict[str, Any]]:
         key = self._keys.get(tenant.id)
         if key is None:
             key = self._keys[tenant.id] = load_public_key(tenant.jwt_public_key)
@@ -97,7 +119,7 @@ class JwtVerifier:
         except (jwt.PyJWTError, ValueError, TypeError) as exc:
             raise AuthError("token is malformed or not signed by this tenant") from exc
         sub = claims.get("sub")
-        return TenantUser(tenant, str(sub) if sub is not None else None)
+        return TenantUser(tenant, str(sub) if sub is not None else None), claims
 
 
 def mint_token(

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import time
 
 import jwt
@@ -136,3 +137,11 @@ def test_only_p256_and_rsa_keys_are_accepted():
         load_public_key(p384)
     with pytest.raises(ValueError, match="PEM"):
         load_public_key("hello")
+
+
+async def test_a_cached_token_still_expires(tenant):
+    token = sign(tenant.private_pem, {"e_tga": "*", "exp": int(time.time()) + 2})
+    assert (await tenant.post(QUERY, token=token)).status_code == 200  # verified, now cached
+    assert (await tenant.post(QUERY, token=token)).status_code == 200
+    await asyncio.sleep(max(0.0, int(time.time()) + 2 - time.time()) + 1.05)
+    await assert_401(tenant, token)

@@ -160,3 +160,19 @@ async def test_ready_is_503_when_the_database_does_not_answer(database_url, vaul
         assert response.status_code == 503
         assert response.json() == {"status": "unavailable"}
         assert (await c.get("/health")).status_code == 200
+
+
+async def test_graphql_is_503_json_when_the_database_is_gone(database_url, vault, tenant):
+    from edgehog_creds import db
+
+    dead = await db.create_pool(database_url, min_size=1, max_size=1)
+    app = create_app(test_settings(), pool=dead, vault=vault)
+    await dead.close()
+    async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://t") as c:
+        response = await c.post(
+            tenant.url,
+            json={"query": "{ __typename }"},
+            headers={"Authorization": f"Bearer {tenant.token}"},
+        )
+        assert response.status_code == 503
+        assert response.json()["errors"][0]["code"] == "unavailable"

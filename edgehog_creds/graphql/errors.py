@@ -69,6 +69,19 @@ def scrub(message: str, variables: dict[str, Any] | None) -> str:
     return _CANNOT_REPRESENT_TAIL.sub(r"\1.", message)
 
 
+def log_exception(exc: BaseException, where: str) -> None:
+    """Log a bug: its type and traceback, but never its message.
+
+    asyncpg and friends put bound values (a password) into exception messages.
+    """
+    log.error(
+        "internal error in %s: %s\n%s",
+        where,
+        type(exc).__name__,
+        "".join(traceback.format_tb(exc.__traceback__)),
+    )
+
+
 def format_errors(errors: list[GraphQLError], variables: dict[str, Any] | None) -> list[dict]:
     out: list[dict] = []
     for err in errors:
@@ -78,14 +91,7 @@ def format_errors(errors: list[GraphQLError], variables: dict[str, Any] | None) 
         elif isinstance(original, DomainError):
             out.append(domain_error(original, err.path))
         elif original is not None and not isinstance(original, GraphQLError):
-            # A bug. Log where it happened, but not the message: asyncpg and
-            # friends put bound values (a password) into exception messages.
-            log.error(
-                "internal error at %s: %s\n%s",
-                err.path,
-                type(original).__name__,
-                "".join(traceback.format_tb(original.__traceback__)),
-            )
+            log_exception(original, f"field {err.path}")
             out.append(internal_error(err.path))
         else:
             item: dict[str, Any] = {"message": scrub(err.message, variables)}
