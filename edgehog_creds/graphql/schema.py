@@ -15,6 +15,7 @@ from strawberry.types import Info
 from ..errors import InvalidPrimaryKey
 from . import applications, audit, devices, image_credentials
 from .context import Context
+from .execution import ExecutionContext
 from .relay import Node, parse_global_id
 from .scalars import SCALAR_MAP
 
@@ -64,6 +65,7 @@ def build_schema() -> Schema:
         query=RootQueryType,
         mutation=RootMutationType,
         config=StrawberryConfig(scalar_map=SCALAR_MAP),
+        execution_context_class=ExecutionContext,
         # Parsing and validating a document costs more than running most of
         # our queries; clients send the same few documents over and over.
         extensions=[lambda: ParserCache(maxsize=256), lambda: ValidationCache(maxsize=256)],

@@ -1,0 +1,51 @@
+"""The leaf fast path answers exactly as graphql-core's own execution does."""
+
+from __future__ import annotations
+
+import strawberry
+from strawberry.schema.config import StrawberryConfig
+from strawberry.schema.schema import StrawberryGraphQLCoreExecutionContext
+
+from edgehog_creds.graphql import execution
+from edgehog_creds.graphql.context import Context
+from edgehog_creds.graphql.scalars import SCALAR_MAP
+from edgehog_creds.graphql.schema import RootMutationType, RootQueryType, build_schema
+
+from .gql import create
+
+QUERY = """
+query($f: Int, $s: [ImageCredentialsSortInput]) {
+  __typename
+  a: listImageCredentials(first: $f, sort: $s) {
+    count
+    pageInfo { hasNextPage hasPreviousPage startCursor endCursor __typename }
+    edges { cursor node { __typename id label username insertedAt l2: label } }
+  }
+  b: listImageCredentials(first: 1, after: "bad") { count }
+}
+"""
+
+
+async def test_same_answers_as_graphql_core(tenant, pool, vault):
+    for i in range(7):
+        await create(tenant, f"c{i}", username=f"u{i % 2}")
+    fast = build_schema()
+    plain = strawberry.Schema(
+        query=RootQueryType,
+        mutation=RootMutationType,
+        config=StrawberryConfig(scalar_map=SCALAR_MAP),
+        execution_context_class=StrawberryGraphQLCoreExecutionContext,
+    )
+    from edgehog_creds.auth import TenantUser
+    from edgehog_creds.store.tenants import get_by_slug
+
+    t = await get_by_slug(pool, tenant.slug)
+    variables = {"f": 5, "s": [{"field": "USERNAME", "order": "DESC"}]}
+    results = []
+    for schema in (fast, plain):
+        ctx = Context(pool=pool, tenant=t, principal=TenantUser(t, "x"), vault=vault)
+        r = await schema.execute(QUERY, variable_values=variables, context_value=ctx)
+        results.append((r.data, [(e.message, e.path) for e in r.errors or []]))
+    assert results[0] == results[1]
+    assert len(results[0][0]["a"]["edges"]) == 5
+    assert execution._plans  # the fast path was taken
