@@ -14,7 +14,7 @@ from edgehog_creds.graphql.schema import RootMutationType, RootQueryType, build_
 from .gql import create
 
 QUERY = """
-query($f: Int, $s: [ImageCredentialsSortInput]) {
+query($f: Int, $s: [ImageCredentialsSortInput], $no: Boolean!) {
   __typename
   a: listImageCredentials(first: $f, sort: $s) {
     count
@@ -22,6 +22,16 @@ query($f: Int, $s: [ImageCredentialsSortInput]) {
     edges { cursor node { __typename id label username insertedAt l2: label } }
   }
   b: listImageCredentials(first: 1, after: "bad") { count }
+  c: listImageCredentials(first: 2) {
+    edges { node {
+      ... on ImageCredentials { label } id @skip(if: $no) username @include(if: $no)
+    } }
+  }
+  d: listImageCredentials(last: 2) { edges { node { label label } } pageInfo { ...P } }
+}
+
+fragment P on PageInfo {
+  hasPreviousPage
 }
 """
 
@@ -40,7 +50,7 @@ async def test_same_answers_as_graphql_core(tenant, pool, vault):
     from edgehog_creds.store.tenants import get_by_slug
 
     t = await get_by_slug(pool, tenant.slug)
-    variables = {"f": 5, "s": [{"field": "USERNAME", "order": "DESC"}]}
+    variables = {"f": 5, "s": [{"field": "USERNAME", "order": "DESC"}], "no": True}
     results = []
     for schema in (fast, plain):
         ctx = Context(pool=pool, tenant=t, principal=TenantUser(t, "x"), vault=vault)
@@ -48,4 +58,6 @@ async def test_same_answers_as_graphql_core(tenant, pool, vault):
         results.append((r.data, [(e.message, e.path) for e in r.errors or []]))
     assert results[0] == results[1]
     assert len(results[0][0]["a"]["edges"]) == 5
+    assert results[0][0]["c"]["edges"][0]["node"] == {"label": "c0", "username": "u0"}
+    assert results[0][0]["d"]["pageInfo"] == {"hasPreviousPage": True}
     assert execution._plans  # the fast path was taken

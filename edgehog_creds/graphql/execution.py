@@ -1,38 +1,112 @@
-"""A faster path through graphql-core for plain leaf fields.
+"""A faster path through graphql-core for plain data.
 
-A list of 50 credentials asks for some 250 fields, and most are leaves that
-just read an attribute (`label`, `cursor`, `hasNextPage`). graphql-core runs
-each through its full machinery: a resolve-info object, Strawberry's resolver
-wrapper, value completion. For a field Strawberry itself marks as basic (no
-resolver, no extensions, no permissions) with no arguments and a scalar type,
-reading the attribute and serialising it gives the same answer. Anything else,
-and any value that is null or fails to serialise, takes the normal path, so
-errors are reported exactly as before.
+A list of 50 credentials asks for some 250 fields, and nearly all of them just
+read an attribute (`edges`, `node`, `label`, `cursor`, `hasNextPage`).
+graphql-core runs each through its full machinery: a path, a resolve-info
+object, Strawberry's resolver wrapper, value completion.
+
+Here, a field whose whole subtree is plain data is compiled once per document
+into a small function that reads and serialises it directly. Plain data means:
+every field is one Strawberry marks basic (no resolver, no extensions, no
+permissions), has no arguments and no directives; types are scalars, concrete
+object types and lists of them; selections are plain fields (no fragments).
+Anything else, and any null where the schema forbids one, or any value that
+fails to serialise, takes graphql-core's own path, so answers and errors are
+exactly what they would have been.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable
+from operator import attrgetter
 from typing import Any
 
-from graphql import GraphQLNonNull, GraphQLObjectType, GraphQLScalarType
-from graphql.execution.collect_fields import FieldDetails
+from graphql import (
+    FieldNode,
+    GraphQLList,
+    GraphQLNonNull,
+    GraphQLObjectType,
+    GraphQLOutputType,
+    GraphQLScalarType,
+)
 from graphql.pyutils import Path, Undefined, gather_with_cancel
 from strawberry.schema.schema import StrawberryGraphQLCoreExecutionContext
 
 _DEFINITION = "strawberry-definition"
 _MAX_PLANS = 4096
 
-# (parent type name, id of the field's AST node) -> (node, plan). The node is
-# kept so its id cannot be reused by another node while the plan exists.
-# Plans depend only on the schema and the (cached, immutable) document.
-_plans: dict[tuple[str, int], tuple[Any, tuple[str, Callable[[Any], Any]] | None]] = {}
+Complete = Callable[[Any], Any]
+
+# (parent type name, id of the field's AST node) -> (node, plan or None). The
+# node is kept so its id cannot be reused by another node while the plan
+# exists. Plans depend only on the schema and the (cached, immutable) document.
+_plans: dict[tuple[str, int], tuple[FieldNode, Complete | None]] = {}
 
 
-def _leaf_plan(
-    schema: Any, parent_type: GraphQLObjectType, details: list[FieldDetails]
-) -> tuple[str, Callable[[Any], Any]] | None:
-    """(attribute name, serialize) when the field is a plain scalar attribute."""
+class _NotPlain(Exception):
+    """Raised while running a plan: let graphql-core handle this field."""
+
+
+def _field_plan(schema: Any, parent_type: GraphQLObjectType, node: FieldNode) -> Complete | None:
+    field_def = schema.get_field(parent_type, node.name.value)
+    definition = field_def.extensions.get(_DEFINITION) if field_def else None
+    if (
+        definition is None
+        or node.arguments
+        or node.directives
+        or not getattr(field_def.resolve, "_is_default", False)
+    ):
+        return None
+    complete = _type_plan(schema, field_def.type, node)
+    if complete is None:
+        return None
+    get = attrgetter(definition.python_name)
+    return lambda source: complete(get(source))
+
+
+def _type_plan(schema: Any, type_: GraphQLOutputType, node: FieldNode) -> Complete | None:
+    nullable = not isinstance(type_, GraphQLNonNull)
+    inner = _value_plan(schema, type_ if nullable else type_.of_type, node)
+    if inner is None:
+        return None
+
+    def complete(value: Any) -> Any:
+        if value is None:
+            if nullable:
+                return None
+            raise _NotPlain  # graphql-core reports the null where it is not allowed
+        return inner(value)
+
+    return complete
+
+
+def _value_plan(schema: Any, type_: GraphQLOutputType, node: FieldNode) -> Complete | None:
+    if isinstance(type_, GraphQLScalarType):
+        return type_.serialize if node.selection_set is None else None
+    if isinstance(type_, GraphQLList):
+        item = _type_plan(schema, type_.of_type, node)
+        return None if item is None else lambda values: [item(v) for v in values]
+    if isinstance(type_, GraphQLObjectType) and node.selection_set is not None:
+        fields: list[tuple[str, Complete]] = []
+        for selection in node.selection_set.selections:
+            if not isinstance(selection, FieldNode) or selection.directives:
+                return None
+            key = selection.alias.value if selection.alias else selection.name.value
+            if any(k == key for k, _ in fields):
+                return None  # merged fields: leave the merging rules to graphql-core
+            if selection.name.value == "__typename":
+                name = type_.name
+                fields.append((key, lambda _, name=name: name))
+                continue
+            plan = _field_plan(schema, type_, selection)
+            if plan is None:
+                return None
+            fields.append((key, plan))
+        return lambda source: {key: plan(source) for key, plan in fields}
+    return None  # enums, interfaces, unions: graphql-core's job
+
+
+def plan_for(schema: Any, parent_type: GraphQLObjectType, details: list[Any]) -> Complete | None:
     if len(details) != 1:
         return None
     node = details[0].node
@@ -40,20 +114,7 @@ def _leaf_plan(
     cached = _plans.get(key)
     if cached is not None and cached[0] is node:
         return cached[1]
-    plan = None
-    field_def = schema.get_field(parent_type, node.name.value)
-    definition = field_def.extensions.get(_DEFINITION) if field_def else None
-    if (
-        definition is not None
-        and not node.arguments
-        and node.selection_set is None
-        and getattr(field_def.resolve, "_is_default", False)
-    ):
-        type_ = field_def.type
-        if isinstance(type_, GraphQLNonNull):
-            type_ = type_.of_type
-        if isinstance(type_, GraphQLScalarType):
-            plan = (definition.python_name, type_.serialize)
+    plan = _field_plan(schema, parent_type, node)
     if len(_plans) >= _MAX_PLANS:
         _plans.clear()
     _plans[key] = (node, plan)
@@ -78,15 +139,13 @@ class ExecutionContext(StrawberryGraphQLCoreExecutionContext):
         is_awaitable = self.is_awaitable
         try:
             for response_name, details in grouped_field_set.items():
-                plan = _leaf_plan(self.schema, parent_type, details)
+                plan = plan_for(self.schema, parent_type, details)
                 if plan is not None:
-                    value = getattr(source_value, plan[0], None)
-                    if value is not None:
-                        try:
-                            results[response_name] = plan[1](value)
-                            continue
-                        except Exception:  # noqa: S110 - the normal path reports it
-                            pass
+                    try:
+                        results[response_name] = plan(source_value)
+                        continue
+                    except Exception:  # noqa: S110 - the normal path reports it
+                        pass
                 result = self.execute_field(
                     parent_type,
                     source_value,
