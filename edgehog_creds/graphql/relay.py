@@ -7,6 +7,7 @@ values in that sort, so a cursor stays valid (and checkable) under its sort.
 
 from __future__ import annotations
 
+import asyncio
 import base64
 import binascii
 import uuid
@@ -221,3 +222,141 @@ async def paginate(
 
 
 __all__ = ["Connection", "DomainErrors", "Edge", "PageArgs", "PageInfo", "SortOrder", "paginate"]
+
+
+# --- connections nested under a list ----------------------------------------------
+#
+# A connection field on every item of a list (each application's `releases`)
+# would cost one query per item. `paginate_many` answers all of them with the
+# same queries `paginate` runs for one; `paginate_list` pages a list that a
+# DataLoader already fetched whole (a release's few containers).
+
+
+def _page_plan(sort: Sequence[q.SortKey], args: PageArgs) -> tuple[int, bool, dict[str, tuple]]:
+    """Checked page arguments: (limit, backward, decoded cursors by argument name)."""
+    _check_page_args(args)
+    backward = args.last is not None
+    limit = args.last if backward else (args.first if args.first is not None else MAX_PAGE)
+    assert limit is not None
+    positions: dict[str, tuple] = {}
+    errors = []
+    for name in ("after", "before"):
+        cursor = getattr(args, name)
+        if cursor is not None:
+            try:
+                positions[name] = decode_cursor(cursor, sort, name)
+            except Invalid as exc:
+                errors.append(exc)
+    raise_all(errors)
+    return limit, backward, positions
+
+
+def _page_info(edges: list[Edge[Any]], *, more: bool, beyond: bool, backward: bool) -> PageInfo:
+    return PageInfo(
+        has_previous_page=more if backward else beyond,
+        has_next_page=beyond if backward else more,
+        start_cursor=edges[0].cursor if edges else None,
+        end_cursor=edges[-1].cursor if edges else None,
+    )
+
+
+async def paginate_many(
+    pool: asyncpg.Pool,
+    query: q.ListQuery,
+    partition: q.Column,
+    keys: Sequence[Any],
+    args: PageArgs,
+    to_node: Callable[[asyncpg.Record], NodeT],
+) -> list[Connection[NodeT]]:
+    """One connection per key (rows whose `partition` column equals it), in key order.
+
+    One query for all the pages, one more only when a cursor is given, and,
+    when any of them asks for `count`, one GROUP BY shared by all.
+    """
+    limit, backward, positions = _page_plan(query.sort, args)
+    keys = list(keys)
+    async with pool.acquire() as conn:
+        pages = await q.fetch_pages(
+            conn,
+            query,
+            partition,
+            keys,
+            limit=limit,
+            after=positions.get("after"),
+            before=positions.get("before"),
+            backward=backward,
+        )
+        start = positions.get("before" if backward else "after")
+        beyond = (
+            await q.exists_beyond_many(conn, query, partition, keys, start, backward=backward)
+            if start is not None
+            else set()
+        )
+
+    shared: dict[str, asyncio.Future[dict[Any, int]]] = {}
+
+    async def all_counts() -> dict[Any, int]:
+        async with pool.acquire() as conn:
+            return await q.count_many(conn, query, partition, keys)
+
+    def count_of(key: Any) -> Callable[[], Awaitable[int]]:
+        async def count() -> int:
+            # The first connection asked starts the one query; the rest await it.
+            if "counts" not in shared:
+                shared["counts"] = asyncio.ensure_future(all_counts())
+            return (await shared["counts"]).get(key, 0)
+
+        return count
+
+    connections = []
+    for key in keys:
+        rows, more = pages[key]
+        edges = [Edge(cursor=encode_cursor(query.sort, r), node=to_node(r)) for r in rows]
+        page_info = _page_info(edges, more=more, beyond=key in beyond, backward=backward)
+        connections.append(Connection(page_info=page_info, edges=edges, _count=count_of(key)))
+    return connections
+
+
+ItemT = TypeVar("ItemT")
+
+
+def paginate_list(
+    items: Sequence[ItemT],
+    sort: Sequence[q.SortKey],
+    args: PageArgs,
+    values: Callable[[ItemT], dict[str, Any]],
+    to_node: Callable[[ItemT], NodeT],
+) -> Connection[NodeT]:
+    """A connection over `items`, already in ascending `sort` order, held in memory.
+
+    Same arguments, limits and cursors as `paginate` over the same sort, so a
+    client cannot tell the difference. `values(item)` gives the sort columns.
+    """
+    assert not any(k.descending for k in sort), "paginate_list pages ascending sorts only"
+    limit, backward, positions = _page_plan(sort, args)
+    keyed = [(tuple(values(item)[k.column.name] for k in sort), item) for item in items]
+    after, before = positions.get("after"), positions.get("before")
+    window = [
+        (key, item)
+        for key, item in keyed
+        if (after is None or key > after) and (before is None or key < before)
+    ]
+    more = len(window) > limit
+    page = window[max(len(window) - limit, 0) :] if backward else window[:limit]
+    start = before if backward else after
+    if start is None:
+        beyond = False
+    elif backward:
+        beyond = any(key >= start for key, _ in keyed)
+    else:
+        beyond = any(key <= start for key, _ in keyed)
+    edges = [Edge(cursor=encode_cursor(sort, values(item)), node=to_node(item)) for _, item in page]
+
+    async def count() -> int:
+        return len(items)
+
+    return Connection(
+        page_info=_page_info(edges, more=more, beyond=beyond, backward=backward),
+        edges=edges,
+        _count=count,
+    )

@@ -18,7 +18,6 @@ JSON_SCALAR = strawberry.scalar(
 
 SCALAR_MAP = {Json: JSON_SCALAR}
 
-
 # GraphQL's Int is 32-bit; Docker's limits (memory in bytes, CPU periods in
 # microseconds) are 64-bit. Edgehog sends them as plain JSON numbers in `Int`
 # fields (Absinthe's Int is not range-limited), so BigInt is a JSON number on

@@ -230,3 +230,101 @@ async def count(conn: asyncpg.Connection, q: ListQuery) -> int:
     params = Params(list(q.scope_args))
     sql = f"SELECT count(*) FROM {q.source} WHERE {' AND '.join(q._where(params))}"
     return await conn.fetchval(sql, *params.values)
+
+
+# --- one page per parent, for connections nested under a list -------------------
+#
+# `Application.releases` inside `listApplications` asks for the same page of
+# releases under every application listed. These run it for all parents in one
+# statement each, so a list of N parents costs the same few queries as one.
+
+
+def _partition_keys(partition: Column, keys: list[Any], params: Params) -> str:
+    return params.add(list(keys), partition.pg_type + "[]")
+
+
+async def fetch_pages(
+    conn: asyncpg.Connection,
+    q: ListQuery,
+    partition: Column,
+    keys: list[Any],
+    *,
+    limit: int,
+    after: tuple[Any, ...] | None = None,
+    before: tuple[Any, ...] | None = None,
+    backward: bool = False,
+) -> dict[Any, tuple[list[asyncpg.Record], bool]]:
+    """`fetch_page` for every key of `partition` at once: key -> (rows, more).
+
+    A LATERAL subquery runs the keyset query once per key, so each parent's
+    page is read from its own index range and stops after `limit + 1` rows,
+    however many rows the parent has. Rows carry two extra columns,
+    `_partition` and `_n` (the row's place in its page).
+    """
+    params = Params(list(q.scope_args))
+    where = q._where(params)
+    if after is not None:
+        where.append(_after_sql(q.sort, after, params))
+    if before is not None:
+        where.append(_after_sql([k.flipped() for k in q.sort], before, params))
+    sort = [k.flipped() for k in q.sort] if backward else q.sort
+    order = ", ".join(k.order_sql() for k in sort)
+    keys_p = _partition_keys(partition, keys, params)
+    limit_p = params.add(limit + 1, "int")
+    sql = (
+        f"SELECT page.* FROM unnest({keys_p}) AS part(_key) CROSS JOIN LATERAL ("
+        f"SELECT {q.columns}, part._key AS _partition, row_number() OVER (ORDER BY {order}) AS _n"
+        f" FROM {q.source} WHERE {' AND '.join(where)} AND {partition.sql} = part._key"
+        f" ORDER BY {order} LIMIT {limit_p}) AS page"
+    )
+    grouped: dict[Any, list[asyncpg.Record]] = {key: [] for key in keys}
+    for row in await conn.fetch(sql, *params.values):
+        grouped[row["_partition"]].append(row)
+    pages: dict[Any, tuple[list[asyncpg.Record], bool]] = {}
+    for key, rows in grouped.items():
+        rows.sort(key=lambda r: r["_n"])
+        more = len(rows) > limit
+        rows = rows[:limit]
+        if backward:
+            rows.reverse()
+        pages[key] = (rows, more)
+    return pages
+
+
+async def exists_beyond_many(
+    conn: asyncpg.Connection,
+    q: ListQuery,
+    partition: Column,
+    keys: list[Any],
+    position: tuple[Any, ...],
+    *,
+    backward: bool,
+) -> set[Any]:
+    """`exists_beyond` for every key at once: the keys that have such a row."""
+    sort = q.sort if backward else [k.flipped() for k in q.sort]
+    params = Params(list(q.scope_args))
+    where = q._where(params)
+    cols = ", ".join(k.column.sql for k in sort)
+    strictly = _after_sql(sort, position, params)
+    at = ", ".join(params.add(v, k.column.pg_type) for k, v in zip(sort, position, strict=True))
+    where.append(f"({strictly} OR ({cols}) = ({at}))")
+    keys_p = _partition_keys(partition, keys, params)
+    sql = (
+        f"SELECT part._key FROM unnest({keys_p}) AS part(_key) WHERE EXISTS ("
+        f"SELECT 1 FROM {q.source} WHERE {' AND '.join(where)} AND {partition.sql} = part._key)"
+    )
+    return {row["_key"] for row in await conn.fetch(sql, *params.values)}
+
+
+async def count_many(
+    conn: asyncpg.Connection, q: ListQuery, partition: Column, keys: list[Any]
+) -> dict[Any, int]:
+    """`count` for every key at once; keys without rows are absent."""
+    params = Params(list(q.scope_args))
+    where = q._where(params)
+    keys_p = _partition_keys(partition, keys, params)
+    sql = (
+        f"SELECT {partition.sql} AS _partition, count(*) AS _count FROM {q.source}"
+        f" WHERE {' AND '.join(where)} AND {partition.sql} = ANY({keys_p}) GROUP BY 1"
+    )
+    return {row["_partition"]: row["_count"] for row in await conn.fetch(sql, *params.values)}
