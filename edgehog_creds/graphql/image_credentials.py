@@ -5,6 +5,7 @@ from __future__ import annotations
 import uuid
 from datetime import datetime
 from enum import Enum
+from typing import TYPE_CHECKING, Annotated
 
 import strawberry
 from strawberry.types import Info
@@ -27,10 +28,11 @@ from .relay import (
 )
 from .results import MutationError
 
+if TYPE_CHECKING:
+    from .applications import Container
+    from .devices import CredentialDelivery
+
 TYPE = "ImageCredentials"
-
-
-NODE_LOADERS = {}  # filled below, once `load` exists
 
 
 @strawberry.type(description="Credentials for one container registry. The password is write-only.")
@@ -49,6 +51,49 @@ class ImageCredentials(Node):
             inserted_at=row.inserted_at,
             _uuid=row.id,
         )
+
+    @strawberry.field(
+        description="Every delivery of these credentials to a device, oldest first: "
+        "which device, for which deployment, when. Never the password."
+    )
+    async def deliveries(
+        self,
+        info: Info[Context, None],
+        first: int | None = None,
+        before: str | None = None,
+        after: str | None = None,
+        last: int | None = None,
+    ) -> (
+        Connection[Annotated[CredentialDelivery, strawberry.lazy("edgehog_creds.graphql.devices")]]
+        | None
+    ):
+        # Imported here: devices.py imports this module at its top.
+        from .devices import deliveries_of
+
+        args = PageArgs(first=first, last=last, after=after, before=before)
+        return await deliveries_of(info.context, self._uuid, args)
+
+    @strawberry.field(
+        description="The containers that use these credentials, with their releases, "
+        "oldest first: where a password is needed. Containers whose credentials were "
+        "deleted are no longer listed (they say credentialsDeleted)."
+    )
+    async def containers(
+        self,
+        info: Info[Context, None],
+        first: int | None = None,
+        before: str | None = None,
+        after: str | None = None,
+        last: int | None = None,
+    ) -> (
+        Connection[Annotated[Container, strawberry.lazy("edgehog_creds.graphql.applications")]]
+        | None
+    ):
+        # Imported here: applications.py imports this module at its top.
+        from .applications import containers_using_credentials
+
+        args = PageArgs(first=first, last=last, after=after, before=before)
+        return await containers_using_credentials(info.context, self._uuid, args)
 
 
 @strawberry.enum
@@ -98,7 +143,10 @@ class CreateImageCredentialsInput:
 
     def __repr__(self) -> str:
         # Inputs end up in tracebacks and debug logs; the password must not.
-        return f"CreateImageCredentialsInput(label={self.label!r}, username={self.username!r}, password='***')"
+        return (
+            f"CreateImageCredentialsInput(label={self.label!r}, "
+            f"username={self.username!r}, password='***')"
+        )
 
 
 @strawberry.type
@@ -127,13 +175,15 @@ async def load(ctx: Context, credentials_id: uuid.UUID) -> ImageCredentials | No
     return ImageCredentials.from_store(row) if row else None
 
 
-NODE_LOADERS[TYPE] = load
+NODE_LOADERS = {TYPE: load}
 
 
 @strawberry.type
 class ImageCredentialsQueries:
     @strawberry.field(description="One set of image credentials, or null when absent.")
-    async def image_credentials(self, info: Info[Context, None], id: strawberry.ID) -> ImageCredentials | None:
+    async def image_credentials(
+        self, info: Info[Context, None], id: strawberry.ID
+    ) -> ImageCredentials | None:
         info.context.require_user()
         return await load(info.context, from_global_id(id, TYPE))
 
@@ -163,7 +213,9 @@ class ImageCredentialsQueries:
 
 @strawberry.type
 class ImageCredentialsMutations:
-    @strawberry.mutation(description="Store new credentials. The password is sealed and never shown again.")
+    @strawberry.mutation(
+        description="Store new credentials. The password is sealed and never shown again."
+    )
     async def create_image_credentials(
         self, info: Info[Context, None], input: CreateImageCredentialsInput
     ) -> CreateImageCredentialsResult | None:
@@ -180,12 +232,19 @@ class ImageCredentialsMutations:
         sealed = ctx.vault.seal(ctx.tenant.id, credentials_id, Secret(password))
         async with ctx.pool.acquire() as conn:
             row = await store.create(
-                conn, ctx.tenant.id, credentials_id,
-                label=label, username=username, sealed=sealed, actor=ctx.actor,
+                conn,
+                ctx.tenant.id,
+                credentials_id,
+                label=label,
+                username=username,
+                sealed=sealed,
+                actor=ctx.actor,
             )
         return CreateImageCredentialsResult(result=ImageCredentials.from_store(row), errors=[])
 
-    @strawberry.mutation(description="Delete credentials; their sealed password is destroyed at once.")
+    @strawberry.mutation(
+        description="Delete credentials; their sealed password is destroyed at once."
+    )
     async def delete_image_credentials(
         self, info: Info[Context, None], id: strawberry.ID
     ) -> DeleteImageCredentialsResult | None:

@@ -24,6 +24,7 @@ NODE_LOADERS: dict[str, Callable[[Context, uuid.UUID], Awaitable[Any]]] = {
     **image_credentials.NODE_LOADERS,
     **applications.NODE_LOADERS,
     **devices.NODE_LOADERS,
+    **audit.NODE_LOADERS,
 }
 
 

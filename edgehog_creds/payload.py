@@ -1,0 +1,300 @@
+"""Builds the payload a device reads for one deployment.
+
+This is the only module that asks the vault to open a password, and it does
+so for exactly one purpose: to put a Docker ``X-Registry-Auth`` value into a
+``CreateImageRequest`` for the device the deployment was made for.
+
+Everything happens in one transaction: read the containers, refuse what
+cannot be delivered, read (and share-lock) the sealed credentials, open them,
+record one delivery per set of credentials. Any failure rolls the whole thing
+back, so a refused payload leaves no delivery record and returns nothing
+partial.
+
+The shapes follow /work/shared/docs/device-contract.md ("The payload a device
+reads"): every image, then every container, then the deployment; ids are
+plain UUID strings; unset 64-bit limits and memorySwappiness are -1.
+"""
+
+from __future__ import annotations
+
+import logging
+import uuid
+from dataclasses import dataclass, fields
+from typing import Any
+
+import asyncpg
+
+from .docker_auth import encode_registry_auth, parse_image_reference, server_address
+from .errors import CredentialsDeleted, Forbidden, NotFound, Unavailable, raise_all
+from .secrets import Secret
+from .store import devices as device_store
+from .store import payloads as store
+from .vault import NoPrivateKey, Vault, VaultError
+
+log = logging.getLogger(__name__)
+
+INTERFACE_PREFIX = "io.edgehog.devicemanager.apps."
+IMAGE_INTERFACE = INTERFACE_PREFIX + "CreateImageRequest"
+CONTAINER_INTERFACE = INTERFACE_PREFIX + "CreateContainerRequest"
+DEPLOYMENT_INTERFACE = INTERFACE_PREFIX + "CreateDeploymentRequest"
+
+# Docker's (and Edgehog's device runtime's) "not set" for numeric limits.
+UNSET = -1
+
+
+def _camel(name: str) -> str:
+    head, *rest = name.split("_")
+    return head + "".join(part.title() for part in rest)
+
+
+def _data(obj: Any) -> dict[str, Any]:
+    """The event data of a request: its fields, camelCased, in contract order."""
+    return {_camel(f.name): getattr(obj, f.name) for f in fields(obj)}
+
+
+def _event(interface: str, path: str, data: dict[str, Any]) -> dict[str, Any]:
+    return {"interface": interface, "path": path, "data": data}
+
+
+@dataclass(frozen=True)
+class CreateImageRequest:
+    id: str
+    deployment_id: str
+    reference: str
+    # Wrapped so that a repr, a log line or a traceback shows "***": this is
+    # the password in transit. "" for an image without credentials.
+    registry_auth: Secret
+
+    def data(self) -> dict[str, Any]:
+        return {**_data(self), "registryAuth": self.registry_auth.reveal()}
+
+
+@dataclass(frozen=True)
+class CreateContainerRequest:
+    # Field order is the contract's table order; events keep it.
+    id: str
+    deployment_id: str
+    image_id: str
+    network_ids: list[str]
+    volume_ids: list[str]
+    device_mapping_ids: list[str]
+    device_request_ids: list[str]
+    hostname: str
+    restart_policy: str
+    env: list[str]  # KEY=VALUE
+    binds: list[str]
+    network_mode: str
+    port_bindings: list[str]
+    extra_hosts: list[str]
+    cap_add: list[str]
+    cap_drop: list[str]
+    cpu_period: int
+    cpu_quota: int
+    cpu_realtime_period: int
+    cpu_realtime_runtime: int
+    memory: int
+    memory_reservation: int
+    memory_swap: int
+    memory_swappiness: int  # 32-bit
+    volume_driver: str
+    storage_opt: list[str]
+    read_only_rootfs: bool
+    tmpfs: list[str]
+    privileged: bool
+
+    def data(self) -> dict[str, Any]:
+        return _data(self)
+
+
+@dataclass(frozen=True)
+class CreateDeploymentRequest:
+    id: str
+    containers: list[str]  # the container ids, in release order
+
+    def data(self) -> dict[str, Any]:
+        return _data(self)
+
+
+@dataclass(frozen=True)
+class DevicePayload:
+    deployment_id: uuid.UUID
+    images: list[CreateImageRequest]
+    containers: list[CreateContainerRequest]
+    deployment: CreateDeploymentRequest
+
+    def events(self) -> list[dict[str, Any]]:
+        """The payload as Edgehog's device runtime consumes it: {interface, path, data}."""
+        events = [_event(IMAGE_INTERFACE, "/image", i.data()) for i in self.images]
+        events += [_event(CONTAINER_INTERFACE, "/container", c.data()) for c in self.containers]
+        events.append(_event(DEPLOYMENT_INTERFACE, "/deployment", self.deployment.data()))
+        return events
+
+    def __repr__(self) -> str:
+        return f"DevicePayload(deployment_id={self.deployment_id!r}, images={len(self.images)})"
+
+
+# --- building -----------------------------------------------------------------
+
+
+def _container_label(c: store.ContainerRow) -> str:
+    return f"container {c.position} ({c.id}, image {c.image_reference!r})"
+
+
+def _refuse_deleted_credentials(
+    containers: list[store.ContainerRow], present: set[uuid.UUID] | None = None
+) -> None:
+    """Raise credentials_deleted for every container whose credentials are gone.
+
+    `present` is the set of credentials still found; a container pointing to
+    credentials outside it lost them to a delete that raced this read.
+    """
+    errors = [
+        CredentialsDeleted(
+            None,
+            f"{_container_label(c)} needs image credentials that were deleted; "
+            "create new credentials and a release that uses them",
+        )
+        for c in containers
+        if c.credentials_deleted_at is not None
+        or (
+            present is not None
+            and c.image_credentials_id is not None
+            and c.image_credentials_id not in present
+        )
+    ]
+    raise_all(errors)
+
+
+def _registry_auths(
+    vault: Vault,
+    tenant_id: uuid.UUID,
+    containers: list[store.ContainerRow],
+    sealed: dict[uuid.UUID, store.SealedCredentials],
+) -> dict[uuid.UUID, Secret]:
+    """X-Registry-Auth per container that has credentials, opened here and only here."""
+    auths: dict[uuid.UUID, Secret] = {}
+    for c in containers:
+        if c.image_credentials_id is None:
+            continue
+        creds = sealed[c.image_credentials_id]
+        try:
+            password = vault.open(tenant_id, creds.id, creds.sealed)
+        except NoPrivateKey:
+            raise Unavailable(
+                "this server holds only the public key, so it cannot open image credentials: "
+                "read device payloads from a server configured with the private key "
+                "(EDGEHOG_CREDS_SECRET_KEY_FILE)"
+            ) from None
+        except VaultError as exc:
+            # Key ids and credential ids are not secret; the reason helps an operator.
+            log.error("cannot open image credentials %s: %s", creds.id, exc)
+            raise Unavailable(
+                f"the image credentials of {_container_label(c)} cannot be opened by this server"
+            ) from None
+        # The serveraddress comes from the reference as the release wrote it.
+        address = server_address(parse_image_reference(c.image_reference))
+        auths[c.id] = Secret(encode_registry_auth(creds.username, password.reveal(), address))
+    return auths
+
+
+def _limit(value: int | None) -> int:
+    return UNSET if value is None else value
+
+
+def _container_request(
+    c: store.ContainerRow, deployment_id: str
+) -> CreateContainerRequest:
+    return CreateContainerRequest(
+        id=str(c.id),
+        deployment_id=deployment_id,
+        image_id=str(c.image_id),
+        # Networks, volumes and device mappings are not modelled here (yet):
+        # the contract wants the fields present, so they are empty.
+        network_ids=[],
+        volume_ids=[],
+        device_mapping_ids=[],
+        device_request_ids=[],
+        hostname=c.hostname,
+        restart_policy=c.restart_policy,
+        env=[f"{e['key']}={e['value']}" for e in c.env],
+        binds=list(c.binds),
+        network_mode=c.network_mode,
+        port_bindings=list(c.port_bindings),
+        extra_hosts=list(c.extra_hosts),
+        cap_add=list(c.cap_add),
+        cap_drop=list(c.cap_drop),
+        cpu_period=_limit(c.cpu_period),
+        cpu_quota=_limit(c.cpu_quota),
+        cpu_realtime_period=_limit(c.cpu_realtime_period),
+        cpu_realtime_runtime=_limit(c.cpu_realtime_runtime),
+        memory=_limit(c.memory),
+        memory_reservation=_limit(c.memory_reservation),
+        memory_swap=_limit(c.memory_swap),
+        memory_swappiness=_limit(c.memory_swappiness),
+        volume_driver=c.volume_driver,
+        storage_opt=list(c.storage_opt),
+        read_only_rootfs=c.read_only_rootfs,
+        tmpfs=list(c.tmpfs),
+        privileged=c.privileged,
+    )
+
+
+def assemble(
+    deployment_id: uuid.UUID,
+    containers: list[store.ContainerRow],
+    auths: dict[uuid.UUID, Secret],
+) -> DevicePayload:
+    """The payload from rows and opened auths: pure, no I/O."""
+    dep = str(deployment_id)
+    # One CreateImageRequest per container's image, even when two containers
+    # share a reference: each may carry different credentials.
+    images = [
+        CreateImageRequest(
+            id=str(c.image_id),
+            deployment_id=dep,
+            reference=c.image_reference,
+            registry_auth=auths.get(c.id, Secret("")),
+        )
+        for c in containers
+    ]
+    requests = [_container_request(c, dep) for c in containers]
+    return DevicePayload(
+        deployment_id=deployment_id,
+        images=images,
+        containers=requests,
+        deployment=CreateDeploymentRequest(id=dep, containers=[r.id for r in requests]),
+    )
+
+
+async def build_device_payload(
+    pool: asyncpg.Pool,
+    vault: Vault,
+    tenant_id: uuid.UUID,
+    device_id: uuid.UUID,
+    deployment_id: uuid.UUID,
+) -> DevicePayload:
+    """The payload of `deployment_id` for the device `device_id`, or a domain error.
+
+    NotFound (deploymentId) when the tenant has no such deployment, Forbidden
+    when it was made for another device, CredentialsDeleted when a container's
+    credentials are gone, Unavailable when this process cannot open them.
+    """
+    async with pool.acquire() as conn, conn.transaction():
+        source = await store.read_deployment(conn, tenant_id, deployment_id)
+        if source is None:
+            raise NotFound("deploymentId")
+        if source.device_id != device_id:
+            raise Forbidden("this deployment belongs to another device")
+        _refuse_deleted_credentials(source.containers)
+
+        wanted = {c.image_credentials_id for c in source.containers if c.image_credentials_id}
+        sealed = await store.read_sealed_credentials(conn, tenant_id, wanted)
+        _refuse_deleted_credentials(source.containers, present=set(sealed))
+
+        auths = _registry_auths(vault, tenant_id, source.containers, sealed)
+        payload = assemble(source.deployment_id, source.containers, auths)
+        await device_store.record_deliveries(
+            conn, tenant_id,
+            credentials_ids=sealed.keys(), device_id=device_id, deployment_id=deployment_id,
+        )
+    return payload

@@ -1,0 +1,539 @@
+"""devicePayload: the contract's objects and events, who may read them, deliveries."""
+
+from __future__ import annotations
+
+import asyncio
+import base64
+import json
+import uuid
+from typing import Any
+
+from graphql import (
+    GraphQLEnumType,
+    GraphQLInputObjectType,
+    GraphQLList,
+    GraphQLNonNull,
+    GraphQLScalarType,
+    Undefined,
+    build_client_schema,
+    get_introspection_query,
+    get_named_type,
+    is_leaf_type,
+)
+
+from edgehog_creds.docker_auth import DOCKER_HUB_SERVER_ADDRESS, decode_registry_auth
+from edgehog_creds.graphql.relay import to_global_id
+from edgehog_creds.store import payloads as payload_store
+
+from .devices_gql import (
+    DELETE_CREDENTIALS,
+    DELIVERIES,
+    PAYLOAD,
+    container,
+    create_credentials,
+    create_device,
+    deploy,
+    deployed,
+    make_release,
+    read_payload,
+    uuid_of,
+)
+from .gql import errors_of
+
+PASSWORD = "pa?>ss~wörd"
+OTHER_PASSWORD = "s3cond~?>"
+PRIVATE = "127.0.0.1:5000/edgehog/app:1.0"
+
+FULL = {
+    "hostname": "app-1",
+    "restartPolicy": "always",
+    "env": [{"key": "MODE", "value": "prod"}, {"key": "URL", "value": "a=b&c=d"}],
+    "portBindings": ["8080:80/tcp"],
+    "binds": ["/data:/data:ro"],
+    "networkMode": "bridge",
+    "extraHosts": ["db:10.0.0.2"],
+    "capAdd": ["NET_ADMIN"],
+    "capDrop": ["ALL"],
+    "privileged": True,
+    "readOnlyRootfs": True,
+    "cpuPeriod": 100000,
+    "cpuQuota": 50000,
+    "cpuRealtimePeriod": 1000000,
+    "cpuRealtimeRuntime": 950000,
+    "memory": 4 * 2**30,  # above 2^31: needs the 64-bit scalar
+    "memoryReservation": 2**30,
+    "memorySwap": 8 * 2**30,
+    "memorySwappiness": 60,
+    "volumeDriver": "local",
+    "storageOpt": ["size=1G"],
+    "tmpfs": ["/run:rw,size=64m"],
+}
+
+RELEASE_CONTAINERS = """
+query($id: ID!) {
+  deployment(id: $id) {
+    release { containers { edges { node { id image { id reference } } } } }
+  }
+}
+"""
+
+
+async def _credentials(tenant, label: str, username: str, password: str) -> str:
+    return (await create_credentials(tenant, label, username, password))["id"]
+
+
+async def test_payload_carries_every_field_of_the_contract(tenant, pool):
+    robot = await _credentials(tenant, "private registry", "robot", PASSWORD)
+    other = await _credentials(tenant, "second robot", "robot2", OTHER_PASSWORD)
+    deployment_id, token, _ = await deployed(
+        tenant,
+        pool,
+        [
+            container(PRIVATE, robot, **FULL),
+            container("nginx:1.27"),
+            # The same reference again, with other credentials: its own image request.
+            container(PRIVATE, other),
+        ],
+    )
+    body = await read_payload(tenant, token, deployment_id)
+    assert "errors" not in body, body
+    payload = body["data"]["devicePayload"]
+    dep = str(uuid_of(deployment_id))
+
+    # Container and image ids are those of the release, as plain UUIDs.
+    release = await tenant.gql(RELEASE_CONTAINERS, {"id": deployment_id})
+    nodes = [e["node"] for e in release["data"]["deployment"]["release"]["containers"]["edges"]]
+    container_ids = [str(uuid_of(n["id"])) for n in nodes]
+    image_ids = [str(uuid_of(n["image"]["id"])) for n in nodes]
+    assert len(set(image_ids)) == 3
+
+    images = payload["images"]
+    assert [i["id"] for i in images] == image_ids
+    assert [i["deploymentId"] for i in images] == [dep] * 3
+    assert [i["reference"] for i in images] == [PRIVATE, "nginx:1.27", PRIVATE]
+    assert decode_registry_auth(images[0]["registryAuth"]) == {
+        "username": "robot", "password": PASSWORD, "serveraddress": "127.0.0.1:5000",
+    }
+    assert images[1]["registryAuth"] == ""
+    assert decode_registry_auth(images[2]["registryAuth"]) == {
+        "username": "robot2", "password": OTHER_PASSWORD, "serveraddress": "127.0.0.1:5000",
+    }
+
+    full, bare, _ = payload["containers"]
+    assert full == {
+        "id": container_ids[0],
+        "deploymentId": dep,
+        "imageId": image_ids[0],
+        "networkIds": [],
+        "volumeIds": [],
+        "deviceMappingIds": [],
+        "deviceRequestIds": [],
+        "hostname": "app-1",
+        "restartPolicy": "always",
+        "env": ["MODE=prod", "URL=a=b&c=d"],
+        "binds": ["/data:/data:ro"],
+        "networkMode": "bridge",
+        "portBindings": ["8080:80/tcp"],
+        "extraHosts": ["db:10.0.0.2"],
+        "capAdd": ["NET_ADMIN"],
+        "capDrop": ["ALL"],
+        "cpuPeriod": 100000,
+        "cpuQuota": 50000,
+        "cpuRealtimePeriod": 1000000,
+        "cpuRealtimeRuntime": 950000,
+        "memory": 4 * 2**30,
+        "memoryReservation": 2**30,
+        "memorySwap": 8 * 2**30,
+        "memorySwappiness": 60,
+        "volumeDriver": "local",
+        "storageOpt": ["size=1G"],
+        "readOnlyRootfs": True,
+        "tmpfs": ["/run:rw,size=64m"],
+        "privileged": True,
+    }
+    # Unset: -1 for every limit, empty strings and lists, false flags.
+    assert bare == {
+        **{k: v for k, v in full.items() if k in ("deploymentId", "networkIds", "volumeIds")},
+        "id": container_ids[1],
+        "imageId": image_ids[1],
+        "deviceMappingIds": [],
+        "deviceRequestIds": [],
+        "hostname": "",
+        "restartPolicy": "",
+        "env": [],
+        "binds": [],
+        "networkMode": "",
+        "portBindings": [],
+        "extraHosts": [],
+        "capAdd": [],
+        "capDrop": [],
+        **{
+            k: -1
+            for k in (
+                "cpuPeriod", "cpuQuota", "cpuRealtimePeriod", "cpuRealtimeRuntime",
+                "memory", "memoryReservation", "memorySwap", "memorySwappiness",
+            )
+        },
+        "volumeDriver": "",
+        "storageOpt": [],
+        "readOnlyRootfs": False,
+        "tmpfs": [],
+        "privileged": False,
+    }
+    assert payload["deployment"] == {"id": dep, "containers": container_ids}
+
+    # events: every image, then every container, then the deployment, with the
+    # same data as the typed objects, field for field.
+    events = payload["events"]
+    prefix = "io.edgehog.devicemanager.apps."
+    assert [(e["interface"], e["path"]) for e in events] == [
+        (prefix + "CreateImageRequest", "/image")
+    ] * 3 + [(prefix + "CreateContainerRequest", "/container")] * 3 + [
+        (prefix + "CreateDeploymentRequest", "/deployment")
+    ]
+    assert [e["data"] for e in events] == [*images, *payload["containers"], payload["deployment"]]
+    # Key order too: it is the contract table's order.
+    assert list(events[3]["data"]) == list(full)
+
+    # The label is never part of a payload.
+    text = json.dumps(body, ensure_ascii=False)
+    assert "private registry" not in text and "second robot" not in text
+
+
+async def test_docker_hub_images_get_the_cli_server_address(tenant, pool):
+    creds = await _credentials(tenant, "hub", "hubuser", "hubpass")
+    refs = ["alpine", "library/alpine:3", "docker.io/library/alpine:3", "index.docker.io/x/y"]
+    deployment_id, token, _ = await deployed(
+        tenant, pool, [container(ref, creds) for ref in refs] + [container("ghcr.io/o/i", creds)]
+    )
+    body = await read_payload(tenant, token, deployment_id)
+    images = body["data"]["devicePayload"]["images"]
+    assert [i["reference"] for i in images] == [*refs, "ghcr.io/o/i"]
+    addresses = [decode_registry_auth(i["registryAuth"])["serveraddress"] for i in images]
+    assert addresses == [DOCKER_HUB_SERVER_ADDRESS] * 4 + ["ghcr.io"]
+
+
+async def test_registry_auth_is_base64url_where_standard_base64_differs(tenant, pool):
+    password = "?>?>~~~ä"
+    creds = await _credentials(tenant, "url-safe", "u", password)
+    deployment_id, token, _ = await deployed(tenant, pool, [container("reg.example:5000/a", creds)])
+    body = await read_payload(tenant, token, deployment_id)
+    value = body["data"]["devicePayload"]["images"][0]["registryAuth"]
+    decoded = decode_registry_auth(value)  # strict: refuses '+' and '/'
+    assert decoded["password"] == password
+    raw = base64.urlsafe_b64decode(value)
+    assert base64.b64encode(raw).decode() != value  # this password is where they differ
+    assert raw == json.dumps(decoded, ensure_ascii=False, separators=(",", ":")).encode()
+
+
+async def test_only_the_deployments_device_may_read_it(tenant, pool):
+    creds = await _credentials(tenant, "c", "u", PASSWORD)
+    deployment_id, _token, _ = await deployed(tenant, pool, [container(PRIVATE, creds)])
+    _, stranger = await create_device(tenant)
+
+    other_device = await read_payload(tenant, stranger, deployment_id)
+    assert other_device["data"] == {"devicePayload": None}
+    assert errors_of(other_device) == [("forbidden", [])]
+
+    user = await read_payload(tenant, tenant.token, deployment_id)
+    assert user["data"] == {"devicePayload": None}
+    assert errors_of(user) == [("forbidden", [])]
+    assert user["errors"][0]["path"] == ["devicePayload"]
+
+    delivered = await pool.fetchval(
+        "SELECT count(*) FROM credential_deliveries WHERE tenant_id = $1", tenant.id
+    )
+    assert delivered == 0
+
+
+async def test_unknown_and_malformed_deployment_ids(tenant, other_tenant, pool):
+    _, token = await create_device(tenant)
+    ghost = to_global_id("Deployment", uuid.uuid4())
+    body = await read_payload(tenant, token, ghost)
+    assert errors_of(body) == [("not_found", ["deploymentId"])]
+    body = await read_payload(tenant, token, "nope")
+    assert errors_of(body) == [("invalid_primary_key", ["deploymentId"])]
+    body = await read_payload(tenant, token, to_global_id("Device", uuid.uuid4()))
+    assert errors_of(body) == [("invalid_primary_key", ["deploymentId"])]
+    # Another tenant's deployment does not exist here.
+    foreign, _, _ = await deployed(other_tenant, pool, [container("nginx")])
+    body = await read_payload(tenant, token, foreign)
+    assert errors_of(body) == [("not_found", ["deploymentId"])]
+
+
+# --- a device may do nothing else -------------------------------------------------
+
+
+def _sample(type_: Any) -> Any:
+    """A valid value for an input type, with only the required fields filled in."""
+    if isinstance(type_, GraphQLNonNull):
+        return _sample(type_.of_type)
+    if isinstance(type_, GraphQLList):
+        return [_sample(type_.of_type)]
+    if isinstance(type_, GraphQLEnumType):
+        return next(iter(type_.values))
+    if isinstance(type_, GraphQLInputObjectType):
+        return {
+            name: _sample(field.type)
+            for name, field in type_.fields.items()
+            if isinstance(field.type, GraphQLNonNull) and field.default_value is Undefined
+        }
+    assert isinstance(type_, GraphQLScalarType), type_
+    # An id of a type no resolver expects: a resolver that decoded it before
+    # checking the caller would answer invalid_primary_key, not forbidden.
+    return {
+        "ID": to_global_id("Nothing", uuid.uuid4()),
+        "String": "x",
+        "Int": 1,
+        "Float": 1.0,
+        "Boolean": False,
+        "BigInt": 1,
+        "DateTime": "2024-01-01T00:00:00+00:00",
+    }.get(type_.name, {})
+
+
+def _operation(kind: str, name: str, field: Any) -> tuple[str, dict[str, Any]]:
+    required = {
+        arg_name: arg
+        for arg_name, arg in field.args.items()
+        if isinstance(arg.type, GraphQLNonNull)
+    }
+    params = "".join(f"${a}: {arg.type}, " for a, arg in required.items()).rstrip(", ")
+    args = ", ".join(f"{a}: ${a}" for a in required)
+    selection = "" if is_leaf_type(get_named_type(field.type)) else " { __typename }"
+    document = (
+        f"{kind}{f'({params})' if params else ''} "
+        f"{{ {name}{f'({args})' if args else ''}{selection} }}"
+    )
+    return document, {a: _sample(arg.type) for a, arg in required.items()}
+
+
+async def test_a_device_is_forbidden_every_other_root_field(tenant, pool):
+    introspection = await tenant.gql(get_introspection_query())
+    schema = build_client_schema(introspection["data"])
+    roots = [("query", schema.query_type), ("mutation", schema.mutation_type)]
+    fields = [(kind, name, f) for kind, t in roots if t for name, f in t.fields.items()]
+    assert len(fields) > 10  # the whole API, not just this module's part
+
+    _, token = await create_device(tenant)
+    audit_before = await pool.fetchval(
+        "SELECT count(*) FROM audit_events WHERE tenant_id = $1", tenant.id
+    )
+    checked = []
+    for kind, name, field in fields:
+        if name == "devicePayload":
+            continue
+        document, variables = _operation(kind, name, field)
+        body = await tenant.gql(document, variables, token=token)
+        assert body.get("data") in (None, {name: None}), (name, body)
+        assert [(e.get("code"), e.get("path")) for e in body.get("errors", [])] == [
+            ("forbidden", [name])
+        ], (name, document, variables, body)
+        checked.append(name)
+    assert {"node", "createImageCredentials", "listDevices", "listAuditEvents"} <= set(checked)
+    # Nothing was created or deleted on the device's behalf.
+    audit_after = await pool.fetchval(
+        "SELECT count(*) FROM audit_events WHERE tenant_id = $1", tenant.id
+    )
+    assert audit_after == audit_before
+
+
+async def test_a_device_cannot_reach_other_data_through_its_payload(tenant):
+    # The payload's types have no edges back into the graph: nothing to walk.
+    introspection = await tenant.gql(get_introspection_query())
+    schema = build_client_schema(introspection["data"])
+    payload_type = get_named_type(schema.query_type.fields["devicePayload"].type)
+    seen, todo = set(), [payload_type]
+    while todo:
+        t = todo.pop()
+        if t.name in seen or is_leaf_type(t):
+            continue
+        seen.add(t.name)
+        todo.extend(get_named_type(f.type) for f in t.fields.values())
+    assert seen == {
+        "DevicePayload", "CreateImageRequest", "CreateContainerRequest", "CreateDeploymentRequest",
+    }
+
+
+# --- deleted credentials ----------------------------------------------------------
+
+
+async def test_deleted_credentials_refuse_the_whole_payload(tenant, pool):
+    kept = await _credentials(tenant, "kept", "k", "kept-pass")
+    doomed = await _credentials(tenant, "doomed", "d", PASSWORD)
+    deployment_id, token, _ = await deployed(
+        tenant,
+        pool,
+        [container("nginx"), container(PRIVATE, kept), container("reg.example/b:2", doomed)],
+    )
+    deleted = await tenant.gql(DELETE_CREDENTIALS, {"id": doomed})
+    assert "errors" not in deleted, deleted
+
+    body = await read_payload(tenant, token, deployment_id)
+    assert body["data"] == {"devicePayload": None}  # nothing partial
+    assert errors_of(body) == [("credentials_deleted", [])]
+    message = body["errors"][0]["message"]
+    release = await tenant.gql(RELEASE_CONTAINERS, {"id": deployment_id})
+    third = release["data"]["deployment"]["release"]["containers"]["edges"][2]["node"]
+    assert str(uuid_of(third["id"])) in message
+    assert "reg.example/b:2" in message
+    assert "kept-pass" not in json.dumps(body)
+    # Refused means refused: not even the credentials that still exist were delivered.
+    delivered = await pool.fetchval(
+        "SELECT count(*) FROM credential_deliveries WHERE tenant_id = $1", tenant.id
+    )
+    assert delivered == 0
+
+
+async def test_a_payload_needing_no_deleted_credentials_is_unaffected(tenant, pool):
+    doomed = await _credentials(tenant, "doomed", "d", PASSWORD)
+    await make_release(tenant, pool, [container(PRIVATE, doomed)])  # another release uses it
+    deployment_id, token, _ = await deployed(tenant, pool, [container("nginx")])
+    await tenant.gql(DELETE_CREDENTIALS, {"id": doomed})
+    body = await read_payload(tenant, token, deployment_id)
+    assert "errors" not in body
+    assert body["data"]["devicePayload"]["images"][0]["registryAuth"] == ""
+
+
+# --- deliveries ---------------------------------------------------------------------
+
+
+async def test_each_payload_records_one_delivery_per_credential(tenant, pool):
+    shared = await _credentials(tenant, "shared", "s", PASSWORD)
+    single = await _credentials(tenant, "single", "t", OTHER_PASSWORD)
+    unused = await _credentials(tenant, "unused", "x", "x")
+    deployment_id, token, device = await deployed(
+        tenant,
+        pool,
+        [container(PRIVATE, shared), container("reg.example/two", shared),
+         container("reg.example/three", single), container("nginx")],
+    )
+    for _ in range(2):
+        assert "errors" not in await read_payload(tenant, token, deployment_id)
+
+    rows = await pool.fetch(
+        "SELECT image_credentials_id, device_id, deployment_id FROM credential_deliveries "
+        "WHERE tenant_id = $1 ORDER BY delivered_at",
+        tenant.id,
+    )
+    # Two reads x two sets of credentials; the shared one counts once per read.
+    assert sorted(r["image_credentials_id"] for r in rows) == sorted(
+        [uuid_of(shared)] * 2 + [uuid_of(single)] * 2
+    )
+    assert {(r["device_id"], r["deployment_id"]) for r in rows} == {
+        (uuid_of(device["id"]), uuid_of(deployment_id))
+    }
+
+    body = await tenant.gql(DELIVERIES, {"id": shared})
+    deliveries = body["data"]["imageCredentials"]["deliveries"]
+    assert deliveries["count"] == 2
+    for edge in deliveries["edges"]:
+        node = edge["node"]
+        assert node["device"] == {"id": device["id"], "deviceId": device["deviceId"]}
+        assert node["deployment"] == {"id": deployment_id}
+        assert node["deliveredAt"]
+    first = (await tenant.gql(DELIVERIES, {"id": shared, "first": 1}))["data"]
+    page = first["imageCredentials"]["deliveries"]
+    assert len(page["edges"]) == 1 and page["pageInfo"]["hasNextPage"]
+    after = {"id": shared, "first": 1, "after": page["pageInfo"]["endCursor"]}
+    rest = (await tenant.gql(DELIVERIES, after))["data"]["imageCredentials"]["deliveries"]
+    assert len(rest["edges"]) == 1 and not rest["pageInfo"]["hasNextPage"]
+    assert rest["pageInfo"]["hasPreviousPage"]
+    assert rest["edges"][0]["node"]["id"] != page["edges"][0]["node"]["id"]
+
+    none = (await tenant.gql(DELIVERIES, {"id": unused}))["data"]["imageCredentials"]
+    assert none["deliveries"] == {
+        "count": 0,
+        "pageInfo": {
+            "hasNextPage": False, "hasPreviousPage": False, "endCursor": None, "startCursor": None,
+        },
+        "edges": [],
+    }
+    node = await tenant.gql(
+        "query($id: ID!) { node(id: $id) { ... on CredentialDelivery { deployment { id } } } }",
+        {"id": deliveries["edges"][0]["node"]["id"]},
+    )
+    assert node["data"]["node"] == {"deployment": {"id": deployment_id}}
+
+
+async def test_deliveries_of_many_credentials_in_one_list(tenant, pool):
+    ids = [await _credentials(tenant, f"c{i}", "u", f"p{i}") for i in range(3)]
+    deployment_id, token, _ = await deployed(
+        tenant, pool, [container(f"reg.example/i{i}", c) for i, c in enumerate(ids)]
+    )
+    await read_payload(tenant, token, deployment_id)
+    body = await tenant.gql(
+        "{ listImageCredentials { edges { node { label deliveries { count "
+        "edges { node { deployment { id } } } } } } } }"
+    )
+    assert "errors" not in body, body
+    edges = body["data"]["listImageCredentials"]["edges"]
+    lists = {e["node"]["label"]: e["node"]["deliveries"] for e in edges}
+    assert {label: d["count"] for label, d in lists.items()} == {"c0": 1, "c1": 1, "c2": 1}
+    assert all(d["edges"][0]["node"]["deployment"]["id"] == deployment_id for d in lists.values())
+
+
+async def test_an_anonymous_payload_records_no_delivery(tenant, pool):
+    deployment_id, token, _ = await deployed(tenant, pool, [container("nginx")])
+    assert "errors" not in await read_payload(tenant, token, deployment_id)
+    count = await pool.fetchval(
+        "SELECT count(*) FROM credential_deliveries WHERE tenant_id = $1", tenant.id
+    )
+    assert count == 0
+
+
+async def test_payload_document_names_every_contract_field():
+    # The PAYLOAD document used across tests asks for every field the contract lists.
+    for field in (
+        "registryAuth", "deviceMappingIds", "deviceRequestIds", "memorySwappiness",
+        "cpuRealtimeRuntime", "readOnlyRootfs", "storageOpt", "volumeDriver",
+    ):
+        assert field in PAYLOAD
+
+
+async def test_deploy_helper_round_trip(tenant, pool):
+    # deploy() of the same release to two devices gives two payloads, each only
+    # for its own device.
+    release_id = await make_release(tenant, pool, [container("nginx")])
+    one, one_token = await create_device(tenant)
+    two, two_token = await create_device(tenant)
+    d1 = await deploy(tenant, release_id, one["id"])
+    d2 = await deploy(tenant, release_id, two["id"])
+    assert "errors" not in await read_payload(tenant, one_token, d1["id"])
+    assert "errors" not in await read_payload(tenant, two_token, d2["id"])
+    assert errors_of(await read_payload(tenant, one_token, d2["id"])) == [("forbidden", [])]
+
+
+# --- deletes racing a payload -------------------------------------------------------
+
+
+async def test_a_delete_waits_until_the_delivery_is_recorded(tenant, pool):
+    creds = await _credentials(tenant, "locked", "u", PASSWORD)
+    await make_release(tenant, pool, [container(PRIVATE, creds)])
+    async with pool.acquire() as conn, conn.transaction():
+        # What build_device_payload does inside its transaction.
+        sealed = await payload_store.read_sealed_credentials(conn, tenant.id, [uuid_of(creds)])
+        assert list(sealed) == [uuid_of(creds)]
+        delete = asyncio.create_task(tenant.gql(DELETE_CREDENTIALS, {"id": creds}))
+        await asyncio.sleep(0.3)
+        assert not delete.done()  # the share lock holds it back
+    body = await asyncio.wait_for(delete, 10)
+    assert body["data"]["deleteImageCredentials"]["result"]["id"] == creds
+
+
+async def test_credentials_deleted_between_the_two_reads_are_refused(tenant, pool, monkeypatch):
+    creds = await _credentials(tenant, "racy", "u", PASSWORD)
+    deployment_id, token, _ = await deployed(tenant, pool, [container(PRIVATE, creds)])
+    real = payload_store.read_sealed_credentials
+
+    async def delete_first(conn, tenant_id, ids):
+        # The containers were read with their credentials; now a delete commits.
+        body = await tenant.gql(DELETE_CREDENTIALS, {"id": creds})
+        assert "errors" not in body
+        return await real(conn, tenant_id, ids)
+
+    monkeypatch.setattr(payload_store, "read_sealed_credentials", delete_first)
+    body = await read_payload(tenant, token, deployment_id)
+    assert body["data"] == {"devicePayload": None}
+    assert errors_of(body) == [("credentials_deleted", [])]
+    assert PRIVATE in body["errors"][0]["message"]
