@@ -71,6 +71,8 @@ CREATE TABLE containers (
     FOREIGN KEY (tenant_id, image_credentials_id) REFERENCES image_credentials (tenant_id, id),
     CHECK (image_credentials_id IS NULL OR credentials_deleted_at IS NULL)
 );
+-- Image nodes are looked up by their own id (node(id:)).
+CREATE UNIQUE INDEX containers_by_image ON containers (tenant_id, image_id);
 CREATE INDEX containers_using_credentials
     ON containers (tenant_id, image_credentials_id, inserted_at, id)
     WHERE image_credentials_id IS NOT NULL;

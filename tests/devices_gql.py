@@ -7,14 +7,13 @@ client would make them.
 from __future__ import annotations
 
 import secrets
-import uuid
 from typing import Any
 
-from edgehog_creds.graphql.relay import parse_global_id
-
+from .gql import DELETE as DELETE_CREDENTIALS
 from .gql import create as create_credentials
+from .releases_gql import container, create_application, create_release, uuid_of
 
-__all__ = ["create_credentials"]
+__all__ = ["DELETE_CREDENTIALS", "container", "create_credentials", "uuid_of"]
 
 CREATE_DEVICE = """
 mutation CreateDevice($input: CreateDeviceInput!) {
@@ -63,16 +62,6 @@ query Deliveries($id: ID!, $first: Int, $after: String, $last: Int, $before: Str
 }
 """
 
-DELETE_CREDENTIALS = """
-mutation Delete($id: ID!) { deleteImageCredentials(id: $id) { result { id } errors { code } } }
-"""
-
-
-def uuid_of(global_id: str) -> uuid.UUID:
-    parsed = parse_global_id(global_id)
-    assert parsed is not None, global_id
-    return parsed[1]
-
 
 async def create_device(
     tenant: Any, device_id: str | None = None, name: str = "gateway"
@@ -95,44 +84,12 @@ async def read_payload(tenant: Any, token: str, deployment_id: str) -> dict[str,
     return await tenant.gql(PAYLOAD, {"id": deployment_id}, token=token)
 
 
-# --- releases -----------------------------------------------------------------------
-
-CREATE_APPLICATION = """
-mutation App($input: CreateApplicationInput!) {
-  createApplication(input: $input) { result { id } errors { code fields message } }
-}
-"""
-
-CREATE_RELEASE = """
-mutation Release($input: CreateReleaseInput!) {
-  createRelease(input: $input) { result { id } errors { code fields message } }
-}
-"""
-
-
-def container(reference: str, credentials_id: str | None = None, **fields: Any) -> dict[str, Any]:
-    """A container in createRelease's input shape."""
-    image: dict[str, Any] = {"reference": reference}
-    if credentials_id is not None:
-        image["imageCredentialsId"] = credentials_id
-    return {"image": image, **fields}
-
-
 async def make_release(
     tenant: Any, pool: Any, containers: list[dict[str, Any]], version: str = "1.0.0"
 ) -> str:
     """A release with these containers, made through the API; its global id."""
-    body = await tenant.gql(
-        CREATE_APPLICATION, {"input": {"name": f"app-{secrets.token_hex(3)}", "description": ""}}
-    )
-    assert "errors" not in body, body
-    app_id = body["data"]["createApplication"]["result"]["id"]
-    body = await tenant.gql(
-        CREATE_RELEASE,
-        {"input": {"applicationId": app_id, "version": version, "containers": containers}},
-    )
-    assert "errors" not in body, body
-    return body["data"]["createRelease"]["result"]["id"]
+    app = await create_application(tenant, f"app-{secrets.token_hex(3)}")
+    return (await create_release(tenant, app["id"], version, containers))["id"]
 
 
 async def deployed(

@@ -17,7 +17,7 @@ DELETE = """
 mutation Delete($id: ID!) {
   deleteImageCredentials(id: $id) {
     result { id label username }
-    errors { code }
+    errors { code fields }
     detachedContainerCount
   }
 }

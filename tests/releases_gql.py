@@ -6,6 +6,10 @@ from typing import Any
 
 from edgehog_creds.graphql.relay import parse_global_id
 
+from .gql import DELETE as DELETE_CREDENTIALS
+
+__all__ = ["DELETE_CREDENTIALS"]
+
 CONTAINER_FIELDS = """
   id
   image { id reference credentials { id label } }
@@ -65,16 +69,6 @@ mutation DeleteApplication($id: ID!) {
 
 RELEASE = f"""
 query Release($id: ID!) {{ release(id: $id) {{ {RELEASE_FIELDS} }} }}
-"""
-
-DELETE_CREDENTIALS = """
-mutation Delete($id: ID!) {
-  deleteImageCredentials(id: $id) {
-    result { id label }
-    errors { code fields }
-    detachedContainerCount
-  }
-}
 """
 
 

@@ -138,7 +138,7 @@ async def test_deleting_credentials_in_use_detaches_their_containers(tenant, poo
     body = await tenant.gql(DELETE_CREDENTIALS, {"id": hub["id"]})
     assert "errors" not in body, body
     assert body["data"]["deleteImageCredentials"] == {
-        "result": {"id": hub["id"], "label": "hub"},
+        "result": {"id": hub["id"], "label": "hub", "username": "user"},
         "errors": [],
         "detachedContainerCount": 3,
     }

@@ -91,3 +91,33 @@ async def test_there_is_no_update_mutation():
 
     names = build_schema()._schema.mutation_type.fields
     assert not [n for n in names if n.lower().startswith("update") and "credential" in n.lower()]
+
+
+async def test_delete_waits_for_a_release_being_created_with_the_credentials(tenant, pool):
+    import asyncio
+
+    from .releases_gql import container, create_application, create_release
+
+    made = await create(tenant, "hub")
+    app = await create_application(tenant)
+    release = await create_release(tenant, app["id"], "1.0.0", [container("nginx", made["id"])])
+    _, credentials_id = parse_global_id(made["id"])
+    _, release_id = parse_global_id(release["id"])
+    # Another transaction is adding a container that uses the credentials.
+    async with pool.acquire() as conn:
+        tx = conn.transaction()
+        await tx.start()
+        await conn.execute(
+            "INSERT INTO containers (tenant_id, release_id, position, image_reference,"
+            " image_credentials_id) VALUES ($1, $2, 1, 'redis', $3)",
+            tenant.id,
+            release_id,
+            credentials_id,
+        )
+        deleting = asyncio.create_task(tenant.gql(DELETE, {"id": made["id"]}))
+        await asyncio.sleep(0.3)
+        assert not deleting.done()  # waiting on the row lock
+        await tx.commit()
+    body = await deleting
+    assert "errors" not in body, body
+    assert body["data"]["deleteImageCredentials"]["detachedContainerCount"] == 2

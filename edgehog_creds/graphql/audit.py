@@ -16,7 +16,6 @@ from strawberry.types import Info
 
 from ..errors import InvalidPrimaryKey
 from ..store import audit as store
-from ..store import audit_events as queries
 from .context import Context
 from .filters import IdFilter, StringFilter, to_filter
 from .relay import (
@@ -102,7 +101,7 @@ def _entity_id(value: str) -> uuid.UUID:
 
 async def load(ctx: Context, event_id: uuid.UUID) -> AuditEvent | None:
     async with ctx.pool.acquire() as conn:
-        event = await queries.get(conn, ctx.tenant.id, event_id)
+        event = await store.get(conn, ctx.tenant.id, event_id)
     return AuditEvent.from_store(event) if event else None
 
 
@@ -127,12 +126,12 @@ class AuditQueries:
         sort_keys = [sort_key(store.SORT_COLUMNS[s.field.value], s.order) for s in sort or [] if s]
         where = to_filter(
             filter,
-            queries.FILTERABLE,
+            store.FILTERABLE,
             {"id": lambda v: from_global_id(v, TYPE, "filter.id"), "entity_id": _entity_id},
         )
         return await paginate(
             ctx.pool,
-            queries.list_query(ctx.tenant.id, where, sort_keys),
+            store.list_query(ctx.tenant.id, where, sort_keys),
             PageArgs(first=first, last=last, after=after, before=before),
             lambda r: AuditEvent.from_store(store.AuditEvent.from_row(r)),
         )

@@ -10,13 +10,17 @@ from typing import Any
 
 import asyncpg
 
-from .query import Column
+from .query import Column, Filter, ListQuery, SortKey, complete_sort
 
 COLUMNS = "id, at, actor, action, entity_type, entity_id, details"
-SORT_COLUMNS = {
-    "at": Column("at", "at", "timestamptz"),
-    "id": Column("id", "id", "uuid", unique=True),
-}
+ID = Column("id", "id", "uuid", unique=True)
+AT = Column("at", "at", "timestamptz")
+ACTION = Column("action", "action", "text")
+ENTITY_TYPE = Column("entity_type", "entity_type", "text")
+ENTITY_ID = Column("entity_id", "entity_id", "uuid")
+SORT_COLUMNS = {c.name: c for c in (AT, ID)}
+FILTERABLE = {c.name: c for c in (ID, ACTION, ENTITY_TYPE, ENTITY_ID)}
+DEFAULT_SORT = [SortKey(AT), SortKey(ID)]
 
 
 @dataclass(frozen=True)
@@ -57,3 +61,26 @@ async def record(
         entity_id,
         json.dumps(details or {}),
     )
+
+
+def list_query(tenant_id: uuid.UUID, filter: Filter | None, sort: list[SortKey]) -> ListQuery:
+    # Served by audit_events_by_at, or audit_events_by_entity when filtering by entity.
+    return ListQuery(
+        columns=COLUMNS,
+        source="audit_events",
+        scope="tenant_id = $1",
+        scope_args=(tenant_id,),
+        filter=filter,
+        sort=complete_sort(sort or DEFAULT_SORT, ID),
+    )
+
+
+async def get(
+    conn: asyncpg.Connection, tenant_id: uuid.UUID, event_id: uuid.UUID
+) -> AuditEvent | None:
+    row = await conn.fetchrow(
+        f"SELECT {COLUMNS} FROM audit_events WHERE tenant_id = $1 AND id = $2",
+        tenant_id,
+        event_id,
+    )
+    return AuditEvent.from_row(row) if row else None

@@ -131,6 +131,16 @@ async def delete(
     their credentials were deleted, and a payload that needs them is refused.
     """
     async with conn.transaction():
+        # Lock the row first: a release being created with these credentials,
+        # or a payload being read, finishes before we detach and delete, and
+        # nothing new can start to use them until we are done.
+        locked = await conn.fetchval(
+            "SELECT 1 FROM image_credentials WHERE tenant_id = $1 AND id = $2 FOR UPDATE",
+            tenant_id,
+            credentials_id,
+        )
+        if locked is None:
+            return None
         detached = await conn.fetchval(
             """
             WITH detached AS (
@@ -149,8 +159,6 @@ async def delete(
             tenant_id,
             credentials_id,
         )
-        if row is None:
-            return None  # the transaction detached nothing: no row, no containers
         await audit.record(
             conn,
             tenant_id,
