@@ -16,11 +16,20 @@ _MIGRATION_NAME = re.compile(r"^(\d{3})_[a-z0-9_]+\.sql$")
 _MIGRATION_LOCK = 0x6564_6765_6372_6473  # "edgecrds"
 
 
+async def _reset(conn: asyncpg.Connection) -> None:
+    # asyncpg's default reset sends "RESET ALL; CLOSE ALL; UNLISTEN *; ..." on
+    # every release: a round trip per query. Pooled connections never change
+    # session state (no SET, LISTEN, cursors or session locks), so the only
+    # thing to undo is a transaction a failure left open.
+    if conn.is_in_transaction():
+        await conn.execute("ROLLBACK")
+
+
 async def create_pool(dsn: str, min_size: int = 2, max_size: int = 10) -> asyncpg.Pool:
     # Statement caching is asyncpg's prepared-statement cache: every query in
     # store/ is a constant string, so each is parsed and planned once per connection.
     return await asyncpg.create_pool(
-        dsn, min_size=min_size, max_size=max_size, statement_cache_size=256
+        dsn, min_size=min_size, max_size=max_size, statement_cache_size=256, reset=_reset
     )
 
 

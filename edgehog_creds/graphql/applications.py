@@ -50,6 +50,7 @@ from .relay import (
     paginate,
     paginate_list,
     paginate_many,
+    selects,
     sort_key,
     to_global_id,
 )
@@ -710,6 +711,7 @@ class ApplicationsQueries:
             _application_query(ctx, sort, filter),
             PageArgs(first=first, last=last, after=after, before=before),
             to_node,
+            with_count=selects(info, "count"),
         )
 
     @strawberry.field(description="One release, or null when absent.")
@@ -735,6 +737,7 @@ class ApplicationsQueries:
             _release_query(ctx, sort, filter),
             PageArgs(first=first, last=last, after=after, before=before),
             _release_node(ctx),
+            with_count=selects(info, "count"),
         )
 
 

@@ -26,6 +26,7 @@ from .relay import (
     from_global_id,
     paginate,
     parse_global_id,
+    selects,
     sort_key,
     to_global_id,
 )
@@ -134,4 +135,5 @@ class AuditQueries:
             store.list_query(ctx.tenant.id, where, sort_keys),
             PageArgs(first=first, last=last, after=after, before=before),
             lambda r: AuditEvent.from_store(store.AuditEvent.from_row(r)),
+            with_count=selects(info, "count"),
         )

@@ -41,6 +41,7 @@ from .relay import (
     from_global_id,
     paginate,
     paginate_many,
+    selects,
     sort_key,
     to_global_id,
 )
@@ -514,6 +515,7 @@ class DevicesQueries:
             store.devices_query(ctx.tenant.id, where, sort_keys),
             PageArgs(first=first, last=last, after=after, before=before),
             lambda r: Device.from_store(store.device_from_row(r)),
+            with_count=selects(info, "count"),
         )
 
     @strawberry.field(description="One deployment, or null when absent.")
@@ -551,6 +553,7 @@ class DevicesQueries:
             store.deployments_query(ctx.tenant.id, where, sort_keys),
             PageArgs(first=first, last=last, after=after, before=before),
             lambda r: Deployment.from_store(store.deployment_from_row(r)),
+            with_count=selects(info, "count"),
         )
 
     @strawberry.field(

@@ -20,6 +20,7 @@ from typing import Any, Generic, TypeVar
 import asyncpg
 import orjson
 import strawberry
+from graphql import FieldNode
 
 from ..errors import DomainErrors, Invalid, InvalidPrimaryKey, raise_all
 from ..store import query as q
@@ -110,15 +111,17 @@ def _signature(sort: Sequence[q.SortKey]) -> str:
     return ",".join(f"{k.column.name}:{'d' if k.descending else 'a'}" for k in sort)
 
 
-def _cursor_value(value: Any) -> Any:
-    if isinstance(value, uuid.UUID | datetime):
-        return str(value) if isinstance(value, uuid.UUID) else value.isoformat()
-    return value
+def cursor_encoder(sort: Sequence[q.SortKey]) -> Callable[[Any], str]:
+    """A function row -> cursor for one sort; the sort's part is encoded once."""
+    prefix = b'{"s":' + orjson.dumps(_signature(sort)) + b',"v":'
+    names = [k.column.name for k in sort]
 
+    def encode(row: Any) -> str:
+        # orjson writes datetimes as ISO 8601; asyncpg's own UUID type goes through str.
+        raw = prefix + orjson.dumps([row[n] for n in names], default=str) + b"}"
+        return base64.urlsafe_b64encode(raw).rstrip(b"=").decode()
 
-def encode_cursor(sort: Sequence[q.SortKey], row: asyncpg.Record) -> str:
-    payload = {"s": _signature(sort), "v": [_cursor_value(row[k.column.name]) for k in sort]}
-    return base64.urlsafe_b64encode(orjson.dumps(payload)).decode().rstrip("=")
+    return encode
 
 
 _PARSERS: dict[str, Callable[[Any], Any]] = {
@@ -167,27 +170,30 @@ def _check_page_args(args: PageArgs) -> None:
     raise_all(errors)
 
 
+def selects(info: Any, name: str) -> bool:
+    """Whether the query asks this field for `name` (fragments count as yes)."""
+    for node in info._raw_info.field_nodes:
+        for selection in node.selection_set.selections if node.selection_set else ():
+            if not isinstance(selection, FieldNode) or selection.name.value == name:
+                return True
+    return False
+
+
 async def paginate(
     pool: asyncpg.Pool,
     query: q.ListQuery,
     args: PageArgs,
     to_node: Callable[[asyncpg.Record], NodeT],
+    *,
+    with_count: bool = False,
 ) -> Connection[NodeT]:
-    """A Relay connection over `query`, keyset-paginated in either direction."""
-    _check_page_args(args)
-    backward = args.last is not None
-    limit = args.last if backward else (args.first if args.first is not None else MAX_PAGE)
-    positions = {}
-    errors = []
-    for name in ("after", "before"):
-        cursor = getattr(args, name)
-        if cursor is not None:
-            try:
-                positions[name] = decode_cursor(cursor, query.sort, name)
-            except Invalid as exc:
-                errors.append(exc)
-    raise_all(errors)
+    """A Relay connection over `query`, keyset-paginated in either direction.
 
+    `with_count` runs the count on the same connection right away (one
+    acquire instead of two); otherwise it runs only if `count` is resolved.
+    """
+    limit, backward, positions = _page_plan(query.sort, args)
+    total: int | None = None
     async with pool.acquire() as conn:
         rows, more = await q.fetch_page(
             conn,
@@ -205,16 +211,16 @@ async def paginate(
             if start is not None
             else False
         )
+        if with_count:
+            total = await q.count(conn, query)
 
-    edges = [Edge(cursor=encode_cursor(query.sort, r), node=to_node(r)) for r in rows]
-    page_info = PageInfo(
-        has_previous_page=more if backward else beyond,
-        has_next_page=beyond if backward else more,
-        start_cursor=edges[0].cursor if edges else None,
-        end_cursor=edges[-1].cursor if edges else None,
-    )
+    encode = cursor_encoder(query.sort)
+    edges = [Edge(cursor=encode(r), node=to_node(r)) for r in rows]
+    page_info = _page_info(edges, more=more, beyond=beyond, backward=backward)
 
     async def count() -> int:
+        if total is not None:
+            return total
         async with pool.acquire() as conn:
             return await q.count(conn, query)
 
@@ -308,10 +314,11 @@ async def paginate_many(
 
         return count
 
+    encode = cursor_encoder(query.sort)
     connections = []
     for key in keys:
         rows, more = pages[key]
-        edges = [Edge(cursor=encode_cursor(query.sort, r), node=to_node(r)) for r in rows]
+        edges = [Edge(cursor=encode(r), node=to_node(r)) for r in rows]
         page_info = _page_info(edges, more=more, beyond=key in beyond, backward=backward)
         connections.append(Connection(page_info=page_info, edges=edges, _count=count_of(key)))
     return connections
@@ -350,7 +357,8 @@ def paginate_list(
         beyond = any(key >= start for key, _ in keyed)
     else:
         beyond = any(key <= start for key, _ in keyed)
-    edges = [Edge(cursor=encode_cursor(sort, values(item)), node=to_node(item)) for _, item in page]
+    encode = cursor_encoder(sort)
+    edges = [Edge(cursor=encode(values(item)), node=to_node(item)) for _, item in page]
 
     async def count() -> int:
         return len(items)
