@@ -196,3 +196,27 @@ async def test_tenants_see_only_their_own(tenant, other_tenant):
     conn = body["data"]["listImageCredentials"]
     assert [e["node"]["label"] for e in conn["edges"]] == ["mine"]
     assert conn["count"] == 1
+
+
+async def test_count_is_the_same_on_later_and_empty_pages(seeded):
+    tenant, _ = seeded
+    f = {"username": {"notEq": "user0"}}
+    sort = [{"field": "LABEL", "order": "DESC"}]
+    first = (await tenant.gql(LIST, {"first": 10, "filter": f, "sort": sort}))["data"]
+    conn = first["listImageCredentials"]
+    assert conn["count"] == 17 and len(conn["edges"]) == 10
+    after = conn["pageInfo"]["endCursor"]
+    second = (await tenant.gql(LIST, {"first": 10, "after": after, "filter": f, "sort": sort}))
+    conn = second["data"]["listImageCredentials"]
+    assert conn["count"] == 17 and len(conn["edges"]) == 7
+    empty = await tenant.gql(
+        LIST, {"first": 10, "after": conn["pageInfo"]["endCursor"], "filter": f, "sort": sort}
+    )
+    conn = empty["data"]["listImageCredentials"]
+    assert conn["count"] == 17 and conn["edges"] == []
+    # count only, through a fragment: still the total
+    body = await tenant.gql(
+        "query { listImageCredentials(first: 1) { ...C } } "
+        "fragment C on ImageCredentialsConnection { count }"
+    )
+    assert body["data"]["listImageCredentials"]["count"] == 23

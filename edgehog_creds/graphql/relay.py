@@ -189,19 +189,19 @@ async def paginate(
 ) -> Connection[NodeT]:
     """A Relay connection over `query`, keyset-paginated in either direction.
 
-    `with_count` runs the count on the same connection right away (one
-    acquire instead of two); otherwise it runs only if `count` is resolved.
+    `with_count` fetches the count with the page, in the same query;
+    otherwise it runs only if `count` is resolved.
     """
     limit, backward, positions = _page_plan(query.sort, args)
-    total: int | None = None
     async with pool.acquire() as conn:
-        rows, more = await q.fetch_page(
+        rows, more, total = await q.fetch_page(
             conn,
             query,
             limit=limit,
             after=positions.get("after"),
             before=positions.get("before"),
             backward=backward,
+            with_total=with_count,
         )
         # The other direction: is there anything on the far side of the cursor
         # we started from? Only asked when a cursor was given.
@@ -211,7 +211,7 @@ async def paginate(
             if start is not None
             else False
         )
-        if with_count:
+        if with_count and total is None:  # an empty page carries no total
             total = await q.count(conn, query)
 
     encode = cursor_encoder(query.sort)

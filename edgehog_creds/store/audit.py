@@ -37,7 +37,13 @@ class AuditEvent:
     def from_row(cls, row: asyncpg.Record) -> AuditEvent:
         details = row["details"]
         return cls(
-            **{**dict(row), "details": json.loads(details) if isinstance(details, str) else details}
+            id=row["id"],
+            at=row["at"],
+            actor=row["actor"],
+            action=row["action"],
+            entity_type=row["entity_type"],
+            entity_id=row["entity_id"],
+            details=json.loads(details) if isinstance(details, str) else details,
         )
 
 
