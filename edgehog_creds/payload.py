@@ -5,10 +5,10 @@ so for exactly one purpose: to put a Docker ``X-Registry-Auth`` value into a
 ``CreateImageRequest`` for the device the deployment was made for.
 
 Everything happens in one transaction: read the containers, refuse what
-cannot be delivered, read (and share-lock) the sealed credentials, open them,
-record one delivery per set of credentials. Any failure rolls the whole thing
-back, so a refused payload leaves no delivery record and returns nothing
-partial.
+cannot be delivered, read (and share-lock) the sealed credentials while
+recording one delivery per set of credentials, open them. Any failure rolls
+the whole thing back, so a refused payload leaves no delivery record and
+returns nothing partial.
 
 The shapes follow /work/shared/docs/device-contract.md ("The payload a device
 reads"): every image, then every container, then the deployment; ids are
@@ -17,6 +17,7 @@ plain UUID strings; unset 64-bit limits and memorySwappiness are -1.
 
 from __future__ import annotations
 
+import functools
 import logging
 import uuid
 from dataclasses import dataclass, fields
@@ -27,7 +28,6 @@ import asyncpg
 from .docker_auth import encode_registry_auth, parse_image_reference, server_address
 from .errors import CredentialsDeleted, Forbidden, NotFound, Unavailable, raise_all
 from .secrets import Secret
-from .store import devices as device_store
 from .store import payloads as store
 from .vault import NoPrivateKey, Vault, VaultError
 
@@ -47,9 +47,25 @@ def _camel(name: str) -> str:
     return head + "".join(part.title() for part in rest)
 
 
+# (attribute, camelCase key) per request class, worked out once: a payload of
+# 20 containers has some 700 fields, and reflecting on each one every time
+# cost more than opening the passwords.
+_KEYS: dict[type, tuple[tuple[str, str], ...]] = {}
+
+
 def _data(obj: Any) -> dict[str, Any]:
     """The event data of a request: its fields, camelCased, in contract order."""
-    return {_camel(f.name): getattr(obj, f.name) for f in fields(obj)}
+    keys = _KEYS.get(type(obj))
+    if keys is None:
+        keys = _KEYS[type(obj)] = tuple((f.name, _camel(f.name)) for f in fields(obj))
+    return {key: getattr(obj, name) for name, key in keys}
+
+
+@functools.lru_cache(maxsize=4096)
+def _server_address(reference: str) -> str:
+    # References are validated when a release is created and never change;
+    # parsing the same few again for every payload is wasted work.
+    return server_address(parse_image_reference(reference))
 
 
 def _event(interface: str, path: str, data: dict[str, Any]) -> dict[str, Any]:
@@ -192,7 +208,7 @@ def _registry_auths(
                 f"the image credentials of {_container_label(c)} cannot be opened by this server"
             ) from None
         # The serveraddress comes from the reference as the release wrote it.
-        address = server_address(parse_image_reference(c.image_reference))
+        address = _server_address(c.image_reference)
         auths[c.id] = Secret(encode_registry_auth(creds.username, password.reveal(), address))
     return auths
 
@@ -288,13 +304,11 @@ async def build_device_payload(
         _refuse_deleted_credentials(source.containers)
 
         wanted = {c.image_credentials_id for c in source.containers if c.image_credentials_id}
-        sealed = await store.read_sealed_credentials(conn, tenant_id, wanted)
+        sealed = await store.read_sealed_and_record_deliveries(
+            conn, tenant_id, wanted, device_id=device_id, deployment_id=deployment_id
+        )
         _refuse_deleted_credentials(source.containers, present=set(sealed))
 
         auths = _registry_auths(vault, tenant_id, source.containers, sealed)
         payload = assemble(source.deployment_id, source.containers, auths)
-        await device_store.record_deliveries(
-            conn, tenant_id,
-            credentials_ids=sealed.keys(), device_id=device_id, deployment_id=deployment_id,
-        )
     return payload

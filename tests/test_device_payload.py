@@ -23,6 +23,7 @@ from graphql import (
 
 from edgehog_creds.docker_auth import DOCKER_HUB_SERVER_ADDRESS, decode_registry_auth
 from edgehog_creds.graphql.relay import to_global_id
+from edgehog_creds.store import image_credentials as credentials_store
 from edgehog_creds.store import payloads as payload_store
 
 from .devices_gql import (
@@ -512,7 +513,9 @@ async def test_a_delete_waits_until_the_delivery_is_recorded(tenant, pool):
     await make_release(tenant, pool, [container(PRIVATE, creds)])
     async with pool.acquire() as conn, conn.transaction():
         # What build_device_payload does inside its transaction.
-        sealed = await payload_store.read_sealed_credentials(conn, tenant.id, [uuid_of(creds)])
+        sealed = await payload_store.read_sealed_and_record_deliveries(
+            conn, tenant.id, [uuid_of(creds)], device_id=uuid.uuid4(), deployment_id=uuid.uuid4()
+        )
         assert list(sealed) == [uuid_of(creds)]
         delete = asyncio.create_task(tenant.gql(DELETE_CREDENTIALS, {"id": creds}))
         await asyncio.sleep(0.3)
@@ -521,19 +524,26 @@ async def test_a_delete_waits_until_the_delivery_is_recorded(tenant, pool):
     assert body["data"]["deleteImageCredentials"]["result"]["id"] == creds
 
 
-async def test_credentials_deleted_between_the_two_reads_are_refused(tenant, pool, monkeypatch):
+async def test_credentials_deleted_between_the_two_reads_are_refused(tenant, pool):
     creds = await _credentials(tenant, "racy", "u", PASSWORD)
     deployment_id, token, _ = await deployed(tenant, pool, [container(PRIVATE, creds)])
-    real = payload_store.read_sealed_credentials
-
-    async def delete_first(conn, tenant_id, ids):
-        # The containers were read with their credentials; now a delete commits.
-        body = await tenant.gql(DELETE_CREDENTIALS, {"id": creds})
-        assert "errors" not in body
-        return await real(conn, tenant_id, ids)
-
-    monkeypatch.setattr(payload_store, "read_sealed_credentials", delete_first)
-    body = await read_payload(tenant, token, deployment_id)
+    async with pool.acquire() as conn:
+        # A delete in flight: containers detached, row deleted, not committed.
+        tx = conn.transaction()
+        await tx.start()
+        await credentials_store.delete(conn, tenant.id, uuid_of(creds), actor="racer")
+        # The payload reads the containers (still attached, as committed), then
+        # waits on the row lock for the sealed password...
+        reading = asyncio.create_task(read_payload(tenant, token, deployment_id))
+        await asyncio.sleep(0.3)
+        assert not reading.done()
+        await tx.commit()
+    # ...and finds it gone: refused, nothing partial, no delivery.
+    body = await asyncio.wait_for(reading, 10)
     assert body["data"] == {"devicePayload": None}
     assert errors_of(body) == [("credentials_deleted", [])]
     assert PRIVATE in body["errors"][0]["message"]
+    assert await pool.fetchval(
+        "SELECT count(*) FROM credential_deliveries WHERE image_credentials_id = $1",
+        uuid_of(creds),
+    ) == 0

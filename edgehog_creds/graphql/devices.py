@@ -292,32 +292,36 @@ class CreateDeploymentRequest:
 
 @strawberry.type(description="What a device needs to run one deployment. Ids are plain UUIDs.")
 class DevicePayload:
-    images: list[CreateImageRequest]
-    containers: list[CreateContainerRequest]
-    deployment: CreateDeploymentRequest
+    # Built only when asked for: a device runtime reads `events` alone.
     _built: strawberry.Private[payloads.DevicePayload]
 
     @classmethod
     def from_payload(cls, built: payloads.DevicePayload) -> DevicePayload:
-        return cls(
-            images=[
-                CreateImageRequest(
-                    id=i.id,
-                    deployment_id=i.deployment_id,
-                    reference=i.reference,
-                    _registry_auth=i.registry_auth,
-                )
-                for i in built.images
-            ],
-            containers=[
-                CreateContainerRequest(**{f.name: getattr(c, f.name) for f in fields(c)})
-                for c in built.containers
-            ],
-            deployment=CreateDeploymentRequest(
-                id=built.deployment.id, containers=built.deployment.containers
-            ),
-            _built=built,
-        )
+        return cls(_built=built)
+
+    @strawberry.field
+    def images(self) -> list[CreateImageRequest]:
+        return [
+            CreateImageRequest(
+                id=i.id,
+                deployment_id=i.deployment_id,
+                reference=i.reference,
+                _registry_auth=i.registry_auth,
+            )
+            for i in self._built.images
+        ]
+
+    @strawberry.field
+    def containers(self) -> list[CreateContainerRequest]:
+        return [
+            CreateContainerRequest(**{f.name: getattr(c, f.name) for f in fields(c)})
+            for c in self._built.containers
+        ]
+
+    @strawberry.field
+    def deployment(self) -> CreateDeploymentRequest:
+        built = self._built.deployment
+        return CreateDeploymentRequest(id=built.id, containers=built.containers)
 
     @strawberry.field(
         description="The same requests as [{interface, path, data}], images first, "

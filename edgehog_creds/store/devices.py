@@ -7,7 +7,6 @@ a database dump cannot be replayed as a device.
 from __future__ import annotations
 
 import uuid
-from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -280,31 +279,6 @@ def delivery_from_row(row: asyncpg.Record) -> CredentialDelivery:
         row["device_id"],
         row["deployment_id"],
         row["delivered_at"],
-    )
-
-
-async def record_deliveries(
-    conn: asyncpg.Connection,
-    tenant_id: uuid.UUID,
-    *,
-    credentials_ids: Iterable[uuid.UUID],
-    device_id: uuid.UUID,
-    deployment_id: uuid.UUID,
-) -> None:
-    """One row per set of credentials; call it in the transaction that read them."""
-    ids = sorted(set(credentials_ids))
-    if not ids:
-        return
-    await conn.execute(
-        """
-        INSERT INTO credential_deliveries
-            (tenant_id, image_credentials_id, device_id, deployment_id)
-        SELECT $1, c, $3, $4 FROM unnest($2::uuid[]) AS c
-        """,
-        tenant_id,
-        ids,
-        device_id,
-        deployment_id,
     )
 
 

@@ -2,9 +2,9 @@
 
 Two queries, both meant to run in the one transaction that payload.py opens:
 `read_deployment` (the deployment and its release's containers, in order) and
-`read_sealed_credentials` (the sealed passwords those containers name, locked
-until the transaction ends so a concurrent delete cannot slip between reading
-a password and recording its delivery).
+`read_sealed_and_record_deliveries` (the sealed passwords those containers
+name, locked until the transaction ends, and the record of their delivery, in
+one statement so a concurrent delete cannot slip between the two).
 
 This module returns sealed values only; payload.py is the one place that asks
 the vault to open them.
@@ -120,27 +120,45 @@ async def read_deployment(
     )
 
 
-async def read_sealed_credentials(
-    conn: asyncpg.Connection, tenant_id: uuid.UUID, ids: Iterable[uuid.UUID]
+async def read_sealed_and_record_deliveries(
+    conn: asyncpg.Connection,
+    tenant_id: uuid.UUID,
+    ids: Iterable[uuid.UUID],
+    *,
+    device_id: uuid.UUID,
+    deployment_id: uuid.UUID,
 ) -> dict[uuid.UUID, SealedCredentials]:
-    """Sealed credentials by id, share-locked until the caller's transaction ends.
+    """Sealed credentials by id, share-locked, with one delivery row for each.
 
-    Ids that are absent (deleted after the containers were read) are simply
-    missing from the result; the caller decides what that means.
+    One statement does both, so nothing can come between reading a password
+    and recording where it goes; the share lock holds a concurrent delete back
+    until the caller's transaction ends (and a failure there undoes the
+    record). Ids that are absent (deleted after the containers were read) are
+    missing from the result and get no delivery; the caller decides what that
+    means.
     """
     wanted = sorted(set(ids))
     if not wanted:
         return {}
     rows = await conn.fetch(
         """
-        SELECT id, username, sealed_key_id, sealed_password
-        FROM image_credentials
-        WHERE tenant_id = $1 AND id = ANY($2::uuid[])
-        ORDER BY id
-        FOR SHARE
+        WITH sealed AS (
+            SELECT id, username, sealed_key_id, sealed_password
+            FROM image_credentials
+            WHERE tenant_id = $1 AND id = ANY($2::uuid[])
+            ORDER BY id
+            FOR SHARE
+        ), delivered AS (
+            INSERT INTO credential_deliveries
+                (tenant_id, image_credentials_id, device_id, deployment_id)
+            SELECT $1, id, $3, $4 FROM sealed
+        )
+        SELECT id, username, sealed_key_id, sealed_password FROM sealed
         """,
         tenant_id,
         wanted,
+        device_id,
+        deployment_id,
     )
     return {
         r["id"]: SealedCredentials(
