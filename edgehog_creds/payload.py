@@ -72,7 +72,7 @@ def _event(interface: str, path: str, data: dict[str, Any]) -> dict[str, Any]:
     return {"interface": interface, "path": path, "data": data}
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class CreateImageRequest:
     id: str
     deployment_id: str
@@ -85,7 +85,7 @@ class CreateImageRequest:
         return {**_data(self), "registryAuth": self.registry_auth.reveal()}
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class CreateContainerRequest:
     # Field order is the contract's table order; events keep it.
     id: str
@@ -122,7 +122,7 @@ class CreateContainerRequest:
         return _data(self)
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class CreateDeploymentRequest:
     id: str
     containers: list[str]  # the container ids, in release order
@@ -131,7 +131,7 @@ class CreateDeploymentRequest:
         return _data(self)
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class DevicePayload:
     deployment_id: uuid.UUID
     images: list[CreateImageRequest]
