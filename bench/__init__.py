@@ -1,0 +1,1 @@
+"""Benchmarks for edgehog-creds: `make bench` runs bench/run.py."""

@@ -1,0 +1,149 @@
+"""The floor: our own store layer behind bare Starlette + asyncpg, without GraphQL.
+
+It answers the benchmark's requests with the same SQL the service runs
+(store/query.py `fetch_page` with its total, store/image_credentials.py `create`,
+payload.py `build_device_payload` after the same device-token lookup, the same
+pool settings) and the same JSON shape, but with no GraphQL parsing, validation
+or execution, no JWT check and no access log. The gap between the service and
+this endpoint is what GraphQL, auth and the framework glue cost.
+
+    python -m bench.floor --host 127.0.0.1 --port 8001
+    env: DATABASE_URL, BENCH_TENANT (slug), EDGEHOG_CREDS_SECRET_KEY (base64)
+"""
+
+from __future__ import annotations
+
+import argparse
+import base64
+import contextlib
+import os
+import uuid
+from collections.abc import AsyncIterator
+from typing import Any
+
+import orjson
+import uvicorn
+from nacl.public import PrivateKey
+from starlette.applications import Starlette
+from starlette.requests import Request
+from starlette.responses import Response
+from starlette.routing import Route
+
+from edgehog_creds import db
+from edgehog_creds.secrets import Secret
+from edgehog_creds.store import image_credentials as store
+from edgehog_creds.store import tenants
+from edgehog_creds.store.query import SortKey, fetch_page
+from edgehog_creds.vault import Vault
+
+TYPE = "ImageCredentials"
+SORT = [SortKey(store.LABEL)]  # complete_sort stops at LABEL: it is unique
+
+
+def global_id(id: uuid.UUID) -> str:
+    return base64.b64encode(f"{TYPE}:{id}".encode()).decode()
+
+
+def cursor(label: str) -> str:
+    # Same bytes as graphql/relay.py encode_cursor for the LABEL ASC sort.
+    payload = orjson.dumps({"s": "label:a", "v": [label]})
+    return base64.urlsafe_b64encode(payload).decode().rstrip("=")
+
+
+def node(row: Any) -> dict[str, Any]:
+    return {"id": global_id(row["id"]), "label": row["label"], "username": row["username"]}
+
+
+def json_response(body: Any) -> Response:
+    return Response(orjson.dumps(body), media_type="application/json")
+
+
+def create_app(dsn: str, slug: str, vault: Vault) -> Starlette:
+    state: dict[str, Any] = {}
+
+    @contextlib.asynccontextmanager
+    async def lifespan(app: Starlette) -> AsyncIterator[None]:
+        state["pool"] = await db.create_pool(dsn)  # same sizes and statement cache as ours
+        tenant = await tenants.get_by_slug(state["pool"], slug)
+        if tenant is None:
+            raise RuntimeError(f"no tenant {slug!r}")
+        state["tenant_id"] = tenant.id
+        try:
+            yield
+        finally:
+            await state["pool"].close()
+
+    async def list_(request: Request) -> Response:
+        variables = orjson.loads(await request.body()).get("variables") or {}
+        query = store.list_query(state["tenant_id"], None, SORT)
+        async with state["pool"].acquire() as conn:
+            # As graphql/relay.py paginate when `count` is selected: one query.
+            rows, more, total = await fetch_page(
+                conn, query, limit=int(variables.get("first", 50)), with_total=True
+            )
+        edges = [{"cursor": cursor(r["label"]), "node": node(r)} for r in rows]
+        page_info = {
+            "hasNextPage": more,
+            "hasPreviousPage": False,
+            "startCursor": edges[0]["cursor"] if edges else None,
+            "endCursor": edges[-1]["cursor"] if edges else None,
+        }
+        connection = {"count": total, "pageInfo": page_info, "edges": edges}
+        return json_response({"data": {"listImageCredentials": connection}})
+
+    async def create(request: Request) -> Response:
+        given = orjson.loads(await request.body())["variables"]["input"]
+        credentials_id = uuid.uuid4()
+        sealed = vault.seal(state["tenant_id"], credentials_id, Secret(given["password"]))
+        async with state["pool"].acquire() as conn:
+            row = await store.create(
+                conn, state["tenant_id"], credentials_id,
+                label=given["label"].strip(), username=given["username"].strip(),
+                sealed=sealed, actor="bench",
+            )
+        result = {"result": node(row.__dict__), "errors": []}
+        return json_response({"data": {"createImageCredentials": result}})
+
+    async def payload(request: Request) -> Response:
+        # Imported on first use, so the floor also runs on a tree without the devices API.
+        from edgehog_creds import payload as payloads
+        from edgehog_creds.store import devices
+
+        deployment = orjson.loads(await request.body())["variables"]["id"]
+        token = request.headers["authorization"].removeprefix("Bearer ")
+        tenant = tenants.Tenant(state["tenant_id"], slug, "")
+        device = await devices.get_by_token(state["pool"], tenant, token)
+        deployment_id = uuid.UUID(base64.b64decode(deployment).decode().partition(":")[2])
+        built = await payloads.build_device_payload(
+            state["pool"], vault, state["tenant_id"], device.device_id, deployment_id
+        )
+        return json_response({"data": {"devicePayload": {"events": built.events()}}})
+
+    return Starlette(
+        routes=[
+            Route("/list", list_, methods=["POST"]),
+            Route("/create", create, methods=["POST"]),
+            Route("/payload", payload, methods=["POST"]),
+        ],
+        lifespan=lifespan,
+    )
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--host", default="127.0.0.1")
+    parser.add_argument("--port", type=int, required=True)
+    args = parser.parse_args()
+    private = PrivateKey(base64.b64decode(os.environ["EDGEHOG_CREDS_SECRET_KEY"]))
+    app = create_app(
+        os.environ["DATABASE_URL"], os.environ["BENCH_TENANT"], Vault(private.public_key, private)
+    )
+    # The same server settings as `edgehog-creds serve` (cli.py cmd_serve).
+    uvicorn.run(
+        app, host=args.host, port=args.port, access_log=False, log_level="info",
+        loop="auto", http="auto", server_header=False,
+    )
+
+
+if __name__ == "__main__":
+    main()

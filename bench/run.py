@@ -1,0 +1,912 @@
+"""`make bench`: every scenario in one go, as ratios against peers run alongside.
+
+Absolute numbers on a shared 2-core machine mean little, so each scenario
+measures our service and its peers in the same run, against the same
+PostgreSQL server, with the same load generator (wrk) and concurrency, each
+side warmed up first. See bench/README.md for what each figure means.
+
+Environment knobs: BENCH_DURATION (s, default 10), BENCH_WARMUP (s, default 3),
+BENCH_CONNECTIONS (default 8), BENCH_ROUNDS (interleaved slices per side,
+default 2), DATABASE_URL (the PostgreSQL server to use).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import base64
+import concurrent.futures
+import contextlib
+import json
+import os
+import random
+import re
+import shutil
+import socket
+import subprocess
+import sys
+import time
+import urllib.error
+import urllib.request
+import uuid
+from collections.abc import Callable, Iterator
+from dataclasses import asdict, dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlsplit, urlunsplit
+
+import asyncpg
+from nacl.public import PrivateKey
+
+from edgehog_creds import db
+from edgehog_creds.auth import generate_tenant_key_pair, mint_token
+from edgehog_creds.secrets import Secret
+from edgehog_creds.store import image_credentials, tenants
+from edgehog_creds.vault import Vault, encode_key
+
+ROOT = Path(__file__).resolve().parent.parent
+BENCH = ROOT / "bench"
+WORK = BENCH / ".work"
+RESULTS = BENCH / "results"
+PG_CONFIG_DIR = BENCH / "postgraphile"
+POSTGRAPHILE_CLI = WORK / "node_modules" / "postgraphile" / "cli.js"
+
+DB_NAME = "edgehog_creds_bench"
+MACHINE_PG = "postgresql://postgres@127.0.0.1:5432/postgres"
+TENANT = "bench"
+N_CREDENTIALS = 1000
+PAGE = 50
+CONTAINERS_PER_RELEASE = 20
+FANOUT = 1000
+
+DURATION = int(os.environ.get("BENCH_DURATION", "10"))
+WARMUP = int(os.environ.get("BENCH_WARMUP", "3"))
+CONNECTIONS = int(os.environ.get("BENCH_CONNECTIONS", "8"))
+THREADS = 1  # one wrk thread drives 8 connections easily; leaves a core for the rest
+ROUNDS = int(os.environ.get("BENCH_ROUNDS", "2"))  # timed slices per side, interleaved
+
+TARGETS: dict[str, tuple[str, Callable[[dict], bool]]] = {  # reported, never asserted
+    "list": (
+        "ours/PostGraphile >= 1.0 (aim 1.5), ours/floor >= 0.5",
+        lambda r: r["ratio"] >= 1.0 and r["floor_ratio"] >= 0.5,
+    ),
+    "payload": (
+        "p99 < 20 ms at c=8, fan-out >= 1000 payloads/s",
+        lambda r: r["p99_ms"] < 20 and r["fanout_per_s"] >= 1000,
+    ),
+    "memory": ("ours < 150 MB", lambda r: r["service"] < 150),
+}
+
+
+# --- the requests -------------------------------------------------------------
+
+OUR_LIST = (
+    "{ listImageCredentials(first: 50, sort: [{field: LABEL, order: ASC}]) { count "
+    "pageInfo { hasNextPage hasPreviousPage startCursor endCursor } "
+    "edges { cursor node { id label username } } } }"
+)
+PG_LIST = (
+    "{ allImageCredentials(first: 50, orderBy: LABEL_ASC) { totalCount "
+    "pageInfo { hasNextPage hasPreviousPage startCursor endCursor } "
+    "edges { cursor node { id label username } } } }"
+)
+OUR_CREATE = (
+    "mutation Create($input: CreateImageCredentialsInput!) { createImageCredentials(input: $input) "
+    "{ result { id label username } errors { code message } } }"
+)
+PG_CREATE = (
+    "mutation Create($input: CreateImageCredentialInput!) { createImageCredential(input: $input) "
+    "{ imageCredential { id label username } } }"
+)
+PASSWORD = "bench-registry-token-0123456789abcdef"
+LABEL_MARK = "@LABEL@"  # replaced by a unique label in each request wrk sends
+
+PEER_SCHEMA = """
+CREATE SCHEMA bench_pg;
+CREATE TABLE bench_pg.image_credentials (
+    id          uuid        PRIMARY KEY DEFAULT gen_random_uuid(),
+    label       text        NOT NULL UNIQUE,
+    username    text        NOT NULL,
+    password    text        NOT NULL DEFAULT '',
+    inserted_at timestamptz NOT NULL DEFAULT clock_timestamp()
+);
+"""
+
+
+def gql_body(query: str, variables: dict[str, Any] | None = None) -> str:
+    return json.dumps({"query": query, "variables": variables})
+
+
+def create_body(side: str) -> str:
+    given = {"label": LABEL_MARK, "username": "robot", "password": PASSWORD}
+    if side == "PostGraphile":
+        return gql_body(PG_CREATE, {"input": {"imageCredential": given}})
+    return gql_body(OUR_CREATE, {"input": given})
+
+
+# --- tools --------------------------------------------------------------------
+
+
+def run(cmd: list[str], **kwargs: Any) -> subprocess.CompletedProcess:
+    return subprocess.run(cmd, check=True, **kwargs)
+
+
+def ensure_wrk() -> str:
+    if shutil.which("wrk") is None:
+        if os.geteuid() != 0:
+            sys.exit("bench: wrk is missing; install it (Debian: apt-get install -y wrk)")
+        print("bench: installing wrk (apt-get)", flush=True)
+        run(["apt-get", "install", "-y", "-qq", "wrk"], stdout=subprocess.DEVNULL)
+    out = subprocess.run(["wrk", "--version"], capture_output=True, text=True).stdout
+    return out.splitlines()[0].strip() if out else "wrk"
+
+
+def ensure_postgraphile() -> str:
+    if not POSTGRAPHILE_CLI.exists():
+        print("bench: installing PostGraphile 4 (npm) into bench/.work", flush=True)
+        WORK.mkdir(parents=True, exist_ok=True)
+        run(
+            ["npm", "install", "--prefix", str(WORK), "--no-audit", "--no-fund", "postgraphile@4"],
+            stdout=subprocess.DEVNULL,
+        )
+    return json.loads((POSTGRAPHILE_CLI.parent / "package.json").read_text())["version"]
+
+
+# --- the database -------------------------------------------------------------
+
+
+def with_database(dsn: str, name: str) -> str:
+    return urlunsplit(urlsplit(dsn)._replace(path="/" + name))
+
+
+async def reachable(dsn: str) -> bool:
+    try:
+        conn = await asyncpg.connect(dsn, timeout=3)
+    except (TimeoutError, OSError, asyncpg.PostgresError):
+        return False
+    await conn.close()
+    return True
+
+
+async def server_dsn() -> str:
+    for dsn in (os.environ.get("DATABASE_URL"), MACHINE_PG):
+        if dsn and await reachable(dsn):
+            return dsn
+    print("bench: no PostgreSQL reachable; starting an embedded one", flush=True)
+    return db.start_embedded_postgres(WORK / "pg")
+
+
+async def fresh_database(server: str) -> str:
+    admin = await asyncpg.connect(server)
+    try:
+        await admin.execute(f'DROP DATABASE IF EXISTS "{DB_NAME}" WITH (FORCE)')
+        await admin.execute(f'CREATE DATABASE "{DB_NAME}"')
+    finally:
+        await admin.close()
+    dsn = with_database(server, DB_NAME)
+    await db.migrate_dsn(dsn)
+    return dsn
+
+
+@dataclass
+class Fixture:
+    dsn: str
+    token: str  # a tenant-user JWT (ES256) for the bench tenant
+    secret_key: str  # the sealed-box private key, base64
+    public_pem_file: Path  # the tenant's JWT public key, for PostGraphile
+    first_label: str  # the first label in LABEL ASC order
+    credential_ids: list[str] = field(default_factory=list)  # global ids, for releases
+
+
+def global_id(type_name: str, id: uuid.UUID) -> str:
+    return base64.b64encode(f"{type_name}:{id}".encode()).decode()
+
+
+async def seed(dsn: str) -> Fixture:
+    """One tenant with 1,000 credentials, and the same rows in bench_pg for PostGraphile."""
+    private_pem, public_pem = generate_tenant_key_pair()
+    key = PrivateKey.generate()
+    vault = Vault(key.public_key, key)
+    labels = [f"registry-{i:04d}.example.com" for i in range(N_CREDENTIALS)]
+    random.Random(7).shuffle(labels)  # noqa: S311 - insertion order is not label order
+    conn = await asyncpg.connect(dsn)
+    try:
+        tenant = await tenants.create(conn, TENANT, public_pem.decode())
+        ids = []
+        for label in labels:
+            cid = uuid.uuid4()
+            sealed = vault.seal(tenant.id, cid, Secret(PASSWORD))
+            await image_credentials.create(
+                conn, tenant.id, cid, label=label, username=f"robot-{label[9:13]}",
+                sealed=sealed, actor="bench-seed",
+            )
+            ids.append(global_id("ImageCredentials", cid))
+        await conn.execute(PEER_SCHEMA)
+        await conn.execute(
+            "INSERT INTO bench_pg.image_credentials (id, label, username, password, inserted_at) "
+            "SELECT id, label, username, $2, inserted_at FROM image_credentials "
+            "WHERE tenant_id = $1",
+            tenant.id, PASSWORD,
+        )
+        await conn.execute("ANALYZE")
+        first = await conn.fetchval(
+            "SELECT label FROM image_credentials WHERE tenant_id = $1 ORDER BY label LIMIT 1",
+            tenant.id,
+        )
+    finally:
+        await conn.close()
+    pem_file = WORK / "tenant-public.pem"
+    pem_file.write_bytes(public_pem)
+    token = mint_token(private_pem, expiry_seconds=3 * 3600, subject="bench")
+    # For bench/micro.py, which reuses the last run's database.
+    (WORK / "fixture.json").write_text(json.dumps({"dsn": dsn, "token": token}))
+    return Fixture(dsn, token, encode_key(bytes(key)), pem_file, first, ids)
+
+
+async def prepare_database() -> Fixture:
+    """Drop and recreate the bench database, migrate it, seed it."""
+    return await seed(await fresh_database(await server_dsn()))
+
+
+async def count_labels(dsn: str, table: str, prefix: str) -> int:
+    conn = await asyncpg.connect(dsn)
+    try:
+        return await conn.fetchval(
+            f"SELECT count(*) FROM {table} WHERE starts_with(label, $1)", prefix
+        )
+    finally:
+        await conn.close()
+
+
+# --- servers ------------------------------------------------------------------
+
+
+@dataclass
+class Server:
+    name: str
+    proc: subprocess.Popen
+    base: str  # http://127.0.0.1:PORT
+
+    def cpu_seconds(self) -> float:
+        """User + system CPU the process has used so far (/proc/PID/stat)."""
+        fields = Path(f"/proc/{self.proc.pid}/stat").read_text().rpartition(")")[2].split()
+        return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+    def rss_mb(self) -> float:
+        status = Path(f"/proc/{self.proc.pid}/status").read_text()
+        kb = int(re.search(r"^VmRSS:\s+(\d+) kB", status, re.M).group(1))
+        return round(kb / 1024, 1)
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def wait_listening(server: Server, port: int, timeout: float = 60) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if server.proc.poll() is not None:
+            code = server.proc.returncode
+            raise RuntimeError(f"{server.name} exited with {code}; see bench/.work/logs")
+        with contextlib.suppress(OSError), socket.create_connection(("127.0.0.1", port), timeout=1):
+            return
+        time.sleep(0.2)
+    raise RuntimeError(f"{server.name} did not listen on {port} within {timeout}s")
+
+
+@contextlib.contextmanager
+def serving(name: str, cmd: list[str], env: dict[str, str], cwd: Path = ROOT) -> Iterator[Server]:
+    """Start one server process on a free port; always stop it afterwards."""
+    port = free_port()
+    logs = WORK / "logs"
+    logs.mkdir(parents=True, exist_ok=True)
+    log = (logs / f"{name.lower()}.log").open("wb")
+    argv = [a.replace("{port}", str(port)) for a in cmd]
+    proc = subprocess.Popen(argv, env={**os.environ, **env}, cwd=cwd, stdout=log, stderr=log)
+    server = Server(name, proc, f"http://127.0.0.1:{port}")
+    try:
+        wait_listening(server, port)
+        yield server
+    finally:
+        proc.terminate()
+        try:
+            proc.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait()
+        log.close()
+
+
+def our_server(fx: Fixture) -> contextlib.AbstractContextManager[Server]:
+    cli = Path(sys.executable).with_name("edgehog-creds")
+    env = {
+        "DATABASE_URL": fx.dsn,
+        "EDGEHOG_CREDS_SECRET_KEY": fx.secret_key,
+        "EDGEHOG_CREDS_DATA_DIR": str(WORK / "data"),
+        "EDGEHOG_CREDS_GRAPHIQL": "0",
+    }
+    return serving("ours", [str(cli), "serve", "--host", "127.0.0.1", "--port", "{port}"], env)
+
+
+def floor_server(fx: Fixture) -> contextlib.AbstractContextManager[Server]:
+    env = {
+        "DATABASE_URL": fx.dsn,
+        "BENCH_TENANT": TENANT,
+        "EDGEHOG_CREDS_SECRET_KEY": fx.secret_key,
+    }
+    return serving("floor", [sys.executable, "-m", "bench.floor", "--port", "{port}"], env)
+
+
+def postgraphile_server(fx: Fixture) -> contextlib.AbstractContextManager[Server]:
+    cmd = [
+        "node", str(POSTGRAPHILE_CLI), "-c", fx.dsn, "-s", "bench_pg",
+        "-n", "127.0.0.1", "-p", "{port}",
+    ]
+    env = {"BENCH_JWT_PUBLIC_KEY_FILE": str(fx.public_pem_file), "NODE_ENV": "production"}
+    return serving("PostGraphile", cmd, env, cwd=PG_CONFIG_DIR)
+
+
+# --- talking to a side --------------------------------------------------------
+
+
+@dataclass
+class Side:
+    """One side of a comparison: where to POST, with which headers, which body."""
+
+    name: str
+    url: str
+    headers: dict[str, str]
+    body: str
+    server: Server
+
+
+def post(url: str, body: str, headers: dict[str, str], timeout: float = 30) -> dict[str, Any]:
+    request = urllib.request.Request(  # noqa: S310 - only http://127.0.0.1 URLs
+        url, data=body.encode(), method="POST",
+        headers={"Content-Type": "application/json", **headers},
+    )
+    try:
+        with urllib.request.urlopen(request, timeout=timeout) as response:  # noqa: S310
+            return json.loads(response.read())
+    except urllib.error.HTTPError as exc:
+        detail = exc.read()[:300].decode(errors="replace")
+        raise RuntimeError(f"POST {url}: HTTP {exc.code}: {detail} (see bench/.work/logs)") from exc
+
+
+def post_retrying(url: str, body: str, headers: dict[str, str], timeout: float = 60) -> dict:
+    """The first request may meet a server still building its schema (PostGraphile)."""
+    deadline = time.monotonic() + timeout
+    while True:
+        try:
+            return post(url, body, headers)
+        except (urllib.error.URLError, ConnectionError):
+            if time.monotonic() > deadline:
+                raise
+            time.sleep(0.5)
+
+
+def our_url(s: Servers) -> str:
+    return f"{s.ours.base}/tenants/{TENANT}/api"
+
+
+def pg_url(s: Servers) -> str:
+    return f"{s.postgraphile.base}/graphql"
+
+
+def bearer(token: str) -> dict[str, str]:
+    return {"Authorization": f"Bearer {token}"}
+
+
+def check_list(side: Side, fx: Fixture) -> None:
+    """Before timing: 50 edges, the right first label, the right count."""
+    answer = post_retrying(side.url, side.body, side.headers)
+    data = answer.get("data") or {}
+    conn = data.get("listImageCredentials") or data.get("allImageCredentials")
+    problems = []
+    if not conn or answer.get("errors"):
+        raise RuntimeError(f"{side.name}: list answered {str(answer)[:500]}")
+    edges = conn["edges"]
+    if len(edges) != PAGE:
+        problems.append(f"{len(edges)} edges")
+    if edges and edges[0]["node"]["label"] != fx.first_label:
+        problems.append(f"first label {edges[0]['node']['label']!r} != {fx.first_label!r}")
+    if conn.get("count", conn.get("totalCount")) != N_CREDENTIALS:
+        problems.append(f"count {conn.get('count', conn.get('totalCount'))}")
+    if not conn["pageInfo"]["hasNextPage"] or not conn["pageInfo"]["endCursor"]:
+        problems.append(f"pageInfo {conn['pageInfo']}")
+    if problems:
+        raise RuntimeError(f"{side.name}: wrong list answer: {'; '.join(problems)}")
+
+
+def check_create(side: Side) -> None:
+    label = f"check-{side.name}-{uuid.uuid4().hex[:8]}"
+    answer = post_retrying(side.url, side.body.replace(LABEL_MARK, label), side.headers)
+    data = answer.get("data") or {}
+    payload = data.get("createImageCredentials") or data.get("createImageCredential") or {}
+    made = payload.get("result") or payload.get("imageCredential") or {}
+    if answer.get("errors") or made.get("label") != label:
+        raise RuntimeError(f"{side.name}: create answered {str(answer)[:500]}")
+
+
+# --- load generation (wrk) ----------------------------------------------------
+
+
+@dataclass
+class Load:
+    rps: float
+    p50_ms: float
+    p99_ms: float
+    requests: int
+    errors: int  # non-2xx responses and socket errors
+    cpu_ms: float | None = None  # server CPU per request: steadier than req/s on a busy box
+
+
+def lua_string(text: str) -> str:
+    level = "=" * 4
+    assert f"]{level}]" not in text
+    return f"[{level}[{text}]{level}]"
+
+
+def lua_script(side: Side, tag: str) -> Path:
+    """A wrk script POSTing the side's body; LABEL_MARK becomes a unique label."""
+    head, mark, tail = side.body.partition(LABEL_MARK)
+    lines = [
+        'wrk.method = "POST"',
+        'wrk.headers["Content-Type"] = "application/json"',
+        *(f"wrk.headers[ {lua_string(k)} ] = {lua_string(v)}" for k, v in side.headers.items()),
+    ]
+    if not mark:
+        lines.append(f"wrk.body = {lua_string(head)}")
+    else:
+        lines += [
+            "local counter = 0",
+            "local tid = 0",
+            "function setup(thread) tid = tid + 1; thread:set('tid', tid) end",
+            f"local head, tail = {lua_string(head)}, {lua_string(tail)}",
+            "function request()",
+            "  counter = counter + 1",
+            f"  local label = {lua_string(tag)} .. '-' .. tostring(tid) .. '-' .. counter",
+            "  return wrk.format(nil, nil, nil, head .. label .. tail)",
+            "end",
+        ]
+    path = WORK / "lua" / f"{tag}.lua"
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text("\n".join(lines) + "\n")
+    return path
+
+
+_UNITS = {"us": 0.001, "ms": 1.0, "s": 1000.0, "m": 60000.0}
+
+
+def _ms(text: str) -> float:
+    value, unit = re.fullmatch(r"([\d.]+)(us|ms|s|m)", text).groups()
+    return float(value) * _UNITS[unit]
+
+
+def parse_wrk(out: str) -> Load:
+    def percentile(p: str) -> float:
+        return _ms(re.search(rf"^\s+{p}%\s+(\S+)", out, re.M).group(1))
+
+    non2xx = re.search(r"Non-2xx or 3xx responses: (\d+)", out)
+    socket_errors = re.search(
+        r"Socket errors: connect (\d+), read (\d+), write (\d+), timeout (\d+)", out
+    )
+    errors = int(non2xx.group(1)) if non2xx else 0
+    if socket_errors:
+        errors += sum(int(g) for g in socket_errors.groups())
+    return Load(
+        rps=float(re.search(r"Requests/sec:\s+([\d.]+)", out).group(1)),
+        p50_ms=percentile("50"),
+        p99_ms=percentile("99"),
+        requests=int(re.search(r"(\d+) requests in", out).group(1)),
+        errors=errors,
+    )
+
+
+def wrk(url: str, script: Path, seconds: int, connections: int = CONNECTIONS) -> Load:
+    cmd = [
+        "wrk", f"-t{min(THREADS, connections)}", f"-c{connections}", f"-d{seconds}s",
+        "--latency", "--timeout", "10s", "-s", str(script), url,
+    ]
+    done = subprocess.run(cmd, capture_output=True, text=True, timeout=seconds + 60, check=True)
+    if done.stderr.strip():  # e.g. a Lua error: wrk carries on sending something else
+        raise RuntimeError(f"wrk: {done.stderr.strip()}")
+    return parse_wrk(done.stdout)
+
+
+def timed(side: Side, tag: str, seconds: int) -> Load:
+    """One wrk run, with the server's CPU time over it."""
+    cpu = side.server.cpu_seconds()
+    load = wrk(side.url, lua_script(side, tag), seconds)
+    load.cpu_ms = (side.server.cpu_seconds() - cpu) * 1000 / max(load.requests, 1)
+    if load.errors:
+        raise RuntimeError(f"{side.name}: {load.errors} failed requests under load")
+    return load
+
+
+def combine(slices: list[Load], seconds: float) -> Load:
+    """Slices of one side as one run: totals for rates, the mean of the percentiles."""
+    requests = sum(x.requests for x in slices)
+    return Load(
+        rps=round(requests / seconds, 1),
+        p50_ms=round(sum(x.p50_ms for x in slices) / len(slices), 2),
+        p99_ms=round(sum(x.p99_ms for x in slices) / len(slices), 2),
+        requests=requests,
+        errors=0,
+        cpu_ms=round(sum(x.cpu_ms * x.requests for x in slices) / max(requests, 1), 3),
+    )
+
+
+def measure(sides: list[Side], tag: str) -> dict[str, Load]:
+    """Every side warmed up, then timed in interleaved slices (A B C, C B A, ...),
+    so that a slow spell of the machine falls on all sides alike."""
+    for side in sides:
+        wrk(side.url, lua_script(side, f"{tag}-{side.name}-warm"), WARMUP)
+    slice_s = max(1, DURATION // ROUNDS)
+    slices: dict[str, list[Load]] = {side.name: [] for side in sides}
+    for n in range(ROUNDS):
+        for side in sides if n % 2 == 0 else sides[::-1]:
+            slices[side.name].append(timed(side, f"{tag}-{side.name}-{n}", slice_s))
+    loads = {name: combine(runs, slice_s * ROUNDS) for name, runs in slices.items()}
+    for name, load in loads.items():
+        print(
+            f"  {name:<18} {load.rps:9.1f} req/s  p50 {load.p50_ms:6.2f} ms  "
+            f"p99 {load.p99_ms:6.2f} ms  {load.cpu_ms:6.3f} CPU-ms/req  ({load.requests} requests)",
+            flush=True,
+        )
+    return loads
+
+
+# --- scenarios ----------------------------------------------------------------
+
+
+@dataclass
+class Servers:
+    ours: Server
+    floor: Server
+    postgraphile: Server
+
+
+def ratio(a: float | None, b: float | None) -> float | None:
+    return round(a / b, 3) if a and b else None
+
+
+def figures(ours: Load, peer: Load | None, floor: Load | None, rss: float, **extra: Any) -> dict:
+    return {
+        "unit": "req/s",
+        "service": round(ours.rps, 1),
+        "peer": round(peer.rps, 1) if peer else None,
+        "floor": round(floor.rps, 1) if floor else None,
+        "ratio": ratio(ours.rps, peer.rps if peer else None),
+        "floor_ratio": ratio(ours.rps, floor.rps if floor else None),
+        "p50_ms": round(ours.p50_ms, 2),
+        "p99_ms": round(ours.p99_ms, 2),
+        "rss_mb": rss,
+        **extra,
+    }
+
+
+def sides_detail(**loads: Load | None) -> dict[str, dict]:
+    return {name: asdict(load) for name, load in loads.items() if load is not None}
+
+
+def scenario_list(s: Servers, fx: Fixture) -> dict:
+    ours = Side("ours", our_url(s), bearer(fx.token), gql_body(OUR_LIST), s.ours)
+    peer = Side("PostGraphile", pg_url(s), {}, gql_body(PG_LIST), s.postgraphile)
+    peer_jwt = Side("PostGraphile+JWT", peer.url, bearer(fx.token), peer.body, s.postgraphile)
+    floor = Side("floor", f"{s.floor.base}/list", {}, gql_body(OUR_LIST), s.floor)
+    sides = [ours, peer, peer_jwt, floor]
+    for side in sides:
+        check_list(side, fx)
+    loads = measure(sides, "list")
+    jwt_load = loads["PostGraphile+JWT"]
+    return figures(
+        loads["ours"], loads["PostGraphile"], loads["floor"], s.ours.rss_mb(),
+        peer_jwt=round(jwt_load.rps, 1),
+        ratio_jwt=ratio(loads["ours"].rps, jwt_load.rps),
+        sides=sides_detail(**loads),
+    )
+
+
+def scenario_create(s: Servers, fx: Fixture) -> dict:
+    run_tag = uuid.uuid4().hex[:6]
+    ours = Side("ours", our_url(s), bearer(fx.token), create_body("ours"), s.ours)
+    peer = Side("PostGraphile", pg_url(s), {}, create_body("PostGraphile"), s.postgraphile)
+    floor = Side("floor", f"{s.floor.base}/create", {}, create_body("floor"), s.floor)
+    for side in (ours, peer, floor):
+        check_create(side)
+    loads = measure([ours, peer, floor], f"create-{run_tag}")
+    for side in (ours, peer, floor):
+        table = "bench_pg.image_credentials" if side is peer else "image_credentials"
+        stored = asyncio.run(count_labels(fx.dsn, table, f"create-{run_tag}-{side.name}-"))
+        sent = loads[side.name].requests
+        if stored < sent:  # more is fine: warm-up, and requests in flight at the end of a run
+            raise RuntimeError(f"{side.name}: {stored} rows stored for {sent} creates")
+    return figures(
+        loads["ours"], loads["PostGraphile"], loads["floor"], s.ours.rss_mb(),
+        sides=sides_detail(**loads),
+    )
+
+
+def scenario_memory(s: Servers) -> dict:
+    ours, peer, floor = s.ours.rss_mb(), s.postgraphile.rss_mb(), s.floor.rss_mb()
+    return {
+        "unit": "MB RSS", "service": ours, "peer": peer, "floor": floor,
+        "ratio": ratio(ours, peer), "floor_ratio": ratio(ours, floor),
+        "p50_ms": None, "p99_ms": None, "rss_mb": ours,
+    }
+
+
+# --- payload (needs the devices API) ------------------------------------------
+
+_ROOT_FIELDS = "{ __schema { queryType { fields { name } } mutationType { fields { name } } } }"
+PAYLOAD_NEEDS = {
+    "devicePayload", "createApplication", "createRelease", "createDevice", "deployRelease",
+}
+
+
+def root_fields(url: str, token: str) -> set[str]:
+    """Every query and mutation field the service's schema has (introspection)."""
+    schema = post(url, gql_body(_ROOT_FIELDS), bearer(token))["data"]["__schema"]
+    roots = [schema["queryType"], schema.get("mutationType") or {"fields": []}]
+    return {f["name"] for root in roots for f in root["fields"]}
+
+
+def skipped(note: str) -> dict:
+    return {
+        "unit": "req/s", "service": None, "peer": None, "floor": None, "ratio": None,
+        "p50_ms": None, "p99_ms": None, "rss_mb": None, "skipped": True, "note": note,
+    }
+
+
+def mutate(url: str, token: str, query: str, variables: dict[str, Any], name: str) -> dict:
+    answer = post(url, gql_body(query, variables), bearer(token))
+    result = (answer.get("data") or {}).get(name)
+    if answer.get("errors") or not result or result.get("errors"):
+        raise RuntimeError(f"{name} failed: {str(answer)[:500]}")
+    return result
+
+
+CREATE_APPLICATION = (
+    "mutation($input: CreateApplicationInput!) { createApplication(input: $input) "
+    "{ result { id } errors { code message } } }"
+)
+CREATE_RELEASE = (
+    "mutation($input: CreateReleaseInput!) { createRelease(input: $input) "
+    "{ result { id } errors { code message } } }"
+)
+CREATE_DEVICE = (
+    "mutation($input: CreateDeviceInput!) { createDevice(input: $input) "
+    "{ result { id } deviceToken errors { code message } } }"
+)
+DEPLOY_RELEASE = (
+    "mutation($input: DeployReleaseInput!) { deployRelease(input: $input) "
+    "{ result { id } errors { code message } } }"
+)
+DEVICE_PAYLOAD = "query($id: ID!) { devicePayload(deploymentId: $id) { events } }"
+
+
+def make_release(url: str, fx: Fixture) -> str:
+    app = mutate(url, fx.token, CREATE_APPLICATION, {"input": {"name": "bench", "description": ""}},
+                 "createApplication")
+    containers = [
+        {
+            "image": {
+                "reference": f"registry-{i:02d}.example.com:5000/team/app-{i}:1.{i}",
+                "imageCredentialsId": fx.credential_ids[i],
+            },
+            "hostname": f"app-{i}",
+            "restartPolicy": "unless-stopped",
+            "env": [{"key": "MODE", "value": "bench"}],
+        }
+        for i in range(CONTAINERS_PER_RELEASE)
+    ]
+    given = {"applicationId": app["result"]["id"], "version": "1.0.0", "containers": containers}
+    release = mutate(url, fx.token, CREATE_RELEASE, {"input": given}, "createRelease")
+    return release["result"]["id"]
+
+
+def make_deployment(url: str, fx: Fixture, release_id: str, n: int) -> tuple[str, str]:
+    """A device with its own token, and a deployment of the release to it."""
+    device = mutate(url, fx.token, CREATE_DEVICE,
+                    {"input": {"deviceId": f"bench-device-{n:05d}", "name": f"device {n}"}},
+                    "createDevice")
+    token = device.get("deviceToken") or device["result"]["deviceToken"]
+    deployment = mutate(
+        url, fx.token, DEPLOY_RELEASE,
+        {"input": {"releaseId": release_id, "deviceId": device["result"]["id"]}}, "deployRelease",
+    )
+    return deployment["result"]["id"], token
+
+
+def check_payload(side: Side) -> None:
+    """Before timing: every container's image, each with its registryAuth."""
+    answer = post(side.url, side.body, side.headers)
+    payload = (answer.get("data") or {}).get("devicePayload") or {}
+    events = payload.get("events")
+    if isinstance(events, str):
+        events = json.loads(events)
+    images = [e for e in events or [] if e.get("path") == "/image"]
+    if answer.get("errors") or len(images) != CONTAINERS_PER_RELEASE:
+        raise RuntimeError(f"{side.name}: devicePayload answered {str(answer)[:500]}")
+    if not all(e["data"]["registryAuth"] for e in images):
+        raise RuntimeError(f"{side.name}: devicePayload: an image lacks its registryAuth")
+
+
+def fanout_script(pairs: list[tuple[str, str]]) -> Path:
+    """wrk script: each request asks for the next deployment's payload, with its
+    own device's token, cycling through all of them."""
+    lines = [
+        'wrk.method = "POST"',
+        'wrk.headers["Content-Type"] = "application/json"',
+        "local items = {",
+        *(
+            f"  {{{lua_string('Bearer ' + token)}, "
+            f"{lua_string(gql_body(DEVICE_PAYLOAD, {'id': dep}))}}},"
+            for dep, token in pairs
+        ),
+        "}",
+        "local sent = 0",
+        "function request()",
+        "  sent = sent + 1",
+        "  local item = items[(sent - 1) % #items + 1]",
+        '  return wrk.format(nil, nil, {["Authorization"] = item[1],'
+        ' ["Content-Type"] = "application/json"}, item[2])',
+        "end",
+    ]
+    path = WORK / "lua" / "payload-fanout.lua"
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text("\n".join(lines) + "\n")
+    return path
+
+
+def fanout(url: str, pairs: list[tuple[str, str]], name: str) -> Load:
+    """Deployment after deployment, each a different device's payload, on one
+    connection (so one request after another) for the scenario's duration."""
+    load = wrk(url, fanout_script(pairs), DURATION, connections=1)
+    print(f"  {name:<18} fan-out of {len(pairs)} deployments: {load.rps:9.1f} payloads/s  "
+          f"({load.requests} requests)", flush=True)
+    return load
+
+
+def scenario_payload(s: Servers, fx: Fixture) -> dict:
+    url = our_url(s)
+    missing = sorted(PAYLOAD_NEEDS - root_fields(url, fx.token))
+    if missing:
+        return skipped(f"SKIPPED: the schema lacks {', '.join(missing)} (devices API not landed)")
+    release_id = make_release(url, fx)
+    with concurrent.futures.ThreadPoolExecutor(CONNECTIONS) as pool:
+        pairs = list(pool.map(lambda n: make_deployment(url, fx, release_id, n), range(FANOUT)))
+    deployment_id, device_token = pairs[0]
+    body = gql_body(DEVICE_PAYLOAD, {"id": deployment_id})
+    ours = Side("ours", url, bearer(device_token), body, s.ours)
+    floor = Side("floor", f"{s.floor.base}/payload", bearer(device_token), body, s.floor)
+    for side in (ours, floor):
+        check_payload(side)
+    loads = measure([ours, floor], "payload")
+    fanouts = {}
+    for side in (ours, floor):
+        fanouts[side.name] = fanout(side.url, pairs, side.name)
+    return figures(
+        loads["ours"], None, loads["floor"], s.ours.rss_mb(),
+        fanout_per_s=round(fanouts["ours"].rps, 1),
+        fanout_floor_per_s=round(fanouts["floor"].rps, 1),
+        fanout_floor_ratio=ratio(fanouts["ours"].rps, fanouts["floor"].rps),
+        fanout_p99_ms=round(fanouts["ours"].p99_ms, 2),
+        containers=CONTAINERS_PER_RELEASE,
+        sides=sides_detail(**loads),
+    )
+
+
+# --- the report ---------------------------------------------------------------
+
+
+def fmt(value: Any, spec: str = ".1f") -> str:
+    return "-" if value is None else format(value, spec)
+
+
+def met(r: dict) -> str:
+    if "target" not in r:
+        return ""
+    return f"{'met' if r['target_met'] else 'MISSED'}: {r['target']}"
+
+
+def table(results: dict[str, dict]) -> str:
+    head = (
+        f"{'scenario':<9} {'unit':<7} {'ours':>9} {'PostGraphile':>12} {'floor':>9} "
+        f"{'ours/peer':>9} {'ours/floor':>10} {'p50 ms':>7} {'p99 ms':>7} {'RSS MB':>7}  "
+        "target (not asserted)"
+    )
+    lines = [head, "-" * len(head)]
+    for name, r in results.items():
+        if r.get("skipped"):
+            lines.append(f"{name:<9} {r['note']}")
+            continue
+        lines.append(
+            f"{name:<9} {r['unit']:<7} {fmt(r['service']):>9} {fmt(r['peer']):>12} "
+            f"{fmt(r['floor']):>9} {fmt(r['ratio'], '.2f'):>9} "
+            f"{fmt(r.get('floor_ratio'), '.2f'):>10} "
+            f"{fmt(r['p50_ms'], '.2f'):>7} {fmt(r['p99_ms'], '.2f'):>7} {fmt(r['rss_mb']):>7}  "
+            f"{met(r)}"
+        )
+        if "peer_jwt" in r:
+            lines.append(f"{'':<9} vs PostGraphile with the same ES256 JWT verified: "
+                         f"{r['peer_jwt']:.1f} req/s, ours/peer {fmt(r['ratio_jwt'], '.2f')}")
+        if "fanout_per_s" in r:
+            lines.append(f"{'':<9} fan-out of {FANOUT} deployments, one after another: "
+                         f"ours {r['fanout_per_s']:.1f} payloads/s, floor "
+                         f"{r['fanout_floor_per_s']:.1f}, ours/floor "
+                         f"{fmt(r['fanout_floor_ratio'], '.2f')}")
+    return "\n".join(lines)
+
+
+def tree_state() -> str:
+    """The commit measured, and whether the service code had uncommitted changes."""
+    def git(*args: str) -> str:
+        done = subprocess.run(["git", "--no-optional-locks", *args], cwd=ROOT,
+                              capture_output=True, text=True)
+        return done.stdout.strip()
+
+    dirty = git("status", "--porcelain", "--", "edgehog_creds", "sql").splitlines()
+    return f"commit {git('rev-parse', '--short', 'HEAD') or '?'}" + (
+        f" + {len(dirty)} uncommitted service files" if dirty else ""
+    )
+
+
+def load_average() -> float:
+    return os.getloadavg()[0]
+
+
+def step(name: str, fn: Callable[[], dict]) -> dict:
+    print(f"== {name}", flush=True)
+    return fn()
+
+
+def main() -> None:
+    os.chdir(ROOT)
+    WORK.mkdir(parents=True, exist_ok=True)
+    started = time.monotonic()
+    load_before = load_average()
+    if load_before > 0.5:
+        print(f"bench: warning: the machine is busy (load average {load_before:.2f}); "
+              "every side shares that, but expect noisier ratios", flush=True)
+    wrk_version = ensure_wrk()
+    pg_version = ensure_postgraphile()
+    fx = asyncio.run(prepare_database())
+    print(f"bench: {N_CREDENTIALS} credentials seeded in {DB_NAME}; {wrk_version}; "
+          f"PostGraphile {pg_version}; c={CONNECTIONS}, {WARMUP}s warm-up + {DURATION}s per side",
+          flush=True)
+    with contextlib.ExitStack() as stack:
+        servers = Servers(
+            ours=stack.enter_context(our_server(fx)),
+            floor=stack.enter_context(floor_server(fx)),
+            postgraphile=stack.enter_context(postgraphile_server(fx)),
+        )
+        results = {
+            "list": step("list", lambda: scenario_list(servers, fx)),
+            "create": step("create", lambda: scenario_create(servers, fx)),
+            "payload": step("payload", lambda: scenario_payload(servers, fx)),
+        }
+        results["memory"] = scenario_memory(servers)
+    for name, r in results.items():
+        if name in TARGETS and not r.get("skipped"):
+            r["target"], r["target_met"] = TARGETS[name][0], TARGETS[name][1](r)
+    report = table(results)
+    print("\n" + report)
+    RESULTS.mkdir(parents=True, exist_ok=True)
+    (RESULTS / "latest.json").write_text(json.dumps(results, indent=2) + "\n")
+    (RESULTS / "latest.txt").write_text(
+        f"# {datetime.now(UTC):%Y-%m-%d %H:%M} UTC, {tree_state()}, {os.cpu_count()} cores, "
+        f"{wrk_version}, PostGraphile {pg_version}, c={CONNECTIONS}, "
+        f"{WARMUP}s warm-up + {DURATION}s per side in {ROUNDS} interleaved slices, "
+        f"total {time.monotonic() - started:.0f}s, load average {load_before:.2f} before "
+        f"and {load_average():.2f} after\n"
+        + report + "\n"
+    )
+    print(f"\nwrote {RESULTS.relative_to(ROOT)}/latest.json in {time.monotonic() - started:.0f}s")
+
+
+if __name__ == "__main__":
+    main()
