@@ -23,7 +23,7 @@ from strawberry.types import Info
 from .. import payload as payloads
 from .. import validate
 from ..auth import new_device_token
-from ..errors import raise_all
+from ..errors import NotFound, raise_all
 from ..secrets import Secret
 from ..store import devices as store
 from ..store import image_credentials as credentials_store
@@ -239,7 +239,7 @@ async def deliveries_of(
 # --- the device payload -------------------------------------------------------
 
 
-@strawberry.type(description="Pull one image; registryAuth is Docker's X-Registry-Auth, or \"\".")
+@strawberry.type(description='Pull one image; registryAuth is Docker\'s X-Registry-Auth, or "".')
 class CreateImageRequest:
     id: str
     deployment_id: str
@@ -361,6 +361,12 @@ class DeployReleaseInput:
 
 @strawberry.type
 class DeployReleaseResult:
+    result: Deployment | None
+    errors: list[MutationError]
+
+
+@strawberry.type
+class DeleteDeploymentResult:
     result: Deployment | None
     errors: list[MutationError]
 
@@ -597,8 +603,12 @@ class DevicesMutations:
         token, token_hash = new_device_token()
         async with ctx.pool.acquire() as conn:
             row = await store.create_device(
-                conn, ctx.tenant.id,
-                device_id=device_id, name=name, token_hash=token_hash, actor=ctx.actor,
+                conn,
+                ctx.tenant.id,
+                device_id=device_id,
+                name=name,
+                token_hash=token_hash,
+                actor=ctx.actor,
             )
         return CreateDeviceResult(result=Device.from_store(row), errors=[], _token=token)
 
@@ -620,3 +630,15 @@ class DevicesMutations:
             )
         return DeployReleaseResult(result=Deployment.from_store(row), errors=[])
 
+    @strawberry.mutation(description="Withdraw a release from a device. Its delivery records stay.")
+    async def delete_deployment(
+        self, info: Info[Context, None], id: strawberry.ID
+    ) -> DeleteDeploymentResult | None:
+        ctx = info.context
+        ctx.require_user()
+        deployment_id = from_global_id(id, DEPLOYMENT)
+        async with ctx.pool.acquire() as conn:
+            row = await store.delete_deployment(conn, ctx.tenant.id, deployment_id, actor=ctx.actor)
+        if row is None:
+            raise NotFound()
+        return DeleteDeploymentResult(result=Deployment.from_store(row), errors=[])

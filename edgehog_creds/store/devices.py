@@ -71,8 +71,13 @@ async def create_device(
                 token_hash,
             )
             await audit.record(
-                conn, tenant_id, actor=actor, action="create", entity_type=DEVICE_ENTITY,
-                entity_id=row["id"], details={"device_id": device_id, "name": name},
+                conn,
+                tenant_id,
+                actor=actor,
+                action="create",
+                entity_type=DEVICE_ENTITY,
+                entity_id=row["id"],
+                details={"device_id": device_id, "name": name},
             )
     except asyncpg.UniqueViolationError as exc:
         # token_hash is unique too, but 256 random bits do not collide: only
@@ -203,9 +208,41 @@ async def create_deployment(
             release_id,
         )
         await audit.record(
-            conn, tenant_id, actor=actor, action="create", entity_type=DEPLOYMENT_ENTITY,
+            conn,
+            tenant_id,
+            actor=actor,
+            action="create",
+            entity_type=DEPLOYMENT_ENTITY,
             entity_id=row["id"],
             details={"device_id": str(device_id), "release_id": str(release_id)},
+        )
+    return _deployment(row)
+
+
+async def delete_deployment(
+    conn: asyncpg.Connection, tenant_id: uuid.UUID, deployment_id: uuid.UUID, *, actor: str | None
+) -> Deployment | None:
+    """Withdraw a release from a device; None when there is no such deployment.
+
+    Its delivery records stay: they are history, and name the deployment by id.
+    """
+    async with conn.transaction():
+        row = await conn.fetchrow(
+            "DELETE FROM deployments WHERE tenant_id = $1 AND id = $2 "
+            "RETURNING id, device_id, release_id, state, inserted_at",
+            tenant_id,
+            deployment_id,
+        )
+        if row is None:
+            return None
+        await audit.record(
+            conn,
+            tenant_id,
+            actor=actor,
+            action="delete",
+            entity_type=DEPLOYMENT_ENTITY,
+            entity_id=deployment_id,
+            details={"device_id": str(row["device_id"]), "release_id": str(row["release_id"])},
         )
     return _deployment(row)
 
