@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 import hashlib
+import uuid
 
 from edgehog_creds.auth import DEVICE_TOKEN_PREFIX
-from edgehog_creds.graphql.relay import parse_global_id
+from edgehog_creds.graphql.relay import parse_global_id, to_global_id
 
 from .devices_gql import CREATE_DEVICE, create_device, uuid_of
 from .gql import errors_of
@@ -93,7 +94,9 @@ async def test_creation_is_audited_with_the_actor(tenant, pool):
         device_id,
     )
     assert (row["actor"], row["action"], row["entity_type"]) == (
-        "alice@example.com", "create", "Device",
+        "alice@example.com",
+        "create",
+        "Device",
     )
     assert body["data"]["createDevice"]["deviceToken"] not in row["details"]
 
@@ -150,3 +153,31 @@ async def test_list_devices_pages_filters_and_sorts(tenant):
     assert errors_of(too_many) == [("invalid", ["first"])]
     bad_cursor = await tenant.gql(LIST, {"after": "nope"})
     assert errors_of(bad_cursor) == [("invalid", ["after"])]
+
+
+DELETE_DEVICE = """
+mutation D($id: ID!) { deleteDevice(id: $id) { result { id deviceId } errors { code } } }
+"""
+
+
+async def test_a_lost_token_is_replaced_by_deleting_and_recreating_the_device(tenant, pool):
+    device, token = await create_device(tenant, "f0VMRgIBAQAAAAAAAAAAAA")
+    probe = {
+        "query": "query($id: ID!) { devicePayload(deploymentId: $id) { events } }",
+        "variables": {"id": to_global_id("Deployment", uuid.uuid4())},
+    }
+    assert (await tenant.post(probe, token=token)).status_code == 200
+    body = await tenant.gql(DELETE_DEVICE, {"id": device["id"]})
+    assert body["data"]["deleteDevice"]["result"]["deviceId"] == "f0VMRgIBAQAAAAAAAAAAAA"
+    # The old token is dead at once; the deviceId is free again.
+    assert (await tenant.post(probe, token=token)).status_code == 401
+    again, new_token = await create_device(tenant, "f0VMRgIBAQAAAAAAAAAAAA")
+    assert again["id"] != device["id"] and new_token != token
+    assert (await tenant.post(probe, token=new_token)).status_code == 200
+    row = await pool.fetchrow(
+        "SELECT actor, action FROM audit_events WHERE entity_id = $1 AND action = 'delete'",
+        uuid_of(device["id"]),
+    )
+    assert tuple(row) == ("tester", "delete")
+    body = await tenant.gql(DELETE_DEVICE, {"id": device["id"]})
+    assert errors_of(body) == [("not_found", ["id"])]

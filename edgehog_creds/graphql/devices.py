@@ -366,6 +366,12 @@ class DeployReleaseResult:
 
 
 @strawberry.type
+class DeleteDeviceResult:
+    result: Device | None
+    errors: list[MutationError]
+
+
+@strawberry.type
 class DeleteDeploymentResult:
     result: Deployment | None
     errors: list[MutationError]
@@ -611,6 +617,22 @@ class DevicesMutations:
                 actor=ctx.actor,
             )
         return CreateDeviceResult(result=Device.from_store(row), errors=[], _token=token)
+
+    @strawberry.mutation(
+        description="Forget a device: its token stops working and its deployments go. "
+        "To replace a lost token, delete the device and create it again."
+    )
+    async def delete_device(
+        self, info: Info[Context, None], id: strawberry.ID
+    ) -> DeleteDeviceResult | None:
+        ctx = info.context
+        ctx.require_user()
+        device_id = from_global_id(id, DEVICE)
+        async with ctx.pool.acquire() as conn:
+            row = await store.delete_device(conn, ctx.tenant.id, device_id, actor=ctx.actor)
+        if row is None:
+            raise NotFound()
+        return DeleteDeviceResult(result=Device.from_store(row), errors=[])
 
     @strawberry.mutation(description="Deploy a release to a device (both by global id).")
     async def deploy_release(

@@ -88,6 +88,35 @@ async def create_device(
     return _device(row)
 
 
+async def delete_device(
+    conn: asyncpg.Connection, tenant_id: uuid.UUID, device_id: uuid.UUID, *, actor: str | None
+) -> Device | None:
+    """Forget a device and its token; its deployments go with it (cascade).
+
+    How a lost or leaked token is replaced: delete the device, create it
+    again (same deviceId) and deploy again. Delivery records stay.
+    """
+    async with conn.transaction():
+        row = await conn.fetchrow(
+            "DELETE FROM devices WHERE tenant_id = $1 AND id = $2 "
+            "RETURNING id, device_id, name, inserted_at",
+            tenant_id,
+            device_id,
+        )
+        if row is None:
+            return None
+        await audit.record(
+            conn,
+            tenant_id,
+            actor=actor,
+            action="delete",
+            entity_type=DEVICE_ENTITY,
+            entity_id=device_id,
+            details={"device_id": row["device_id"], "name": row["name"]},
+        )
+    return _device(row)
+
+
 async def get_device(
     conn: asyncpg.Connection, tenant_id: uuid.UUID, device_id: uuid.UUID
 ) -> Device | None:
