@@ -35,10 +35,6 @@ class Settings:
             f"graphiql={self.graphiql})"
         )
 
-    @property
-    def has_key_setting(self) -> bool:
-        return bool(self.secret_key or self.secret_key_file or self.public_key)
-
 
 def _flag(env: Mapping[str, str], name: str, default: bool) -> bool:
     raw = env.get(name)

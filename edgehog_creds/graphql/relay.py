@@ -22,7 +22,7 @@ import orjson
 import strawberry
 from graphql import FieldNode
 
-from ..errors import DomainErrors, Invalid, InvalidPrimaryKey, raise_all
+from ..errors import Invalid, InvalidPrimaryKey, raise_all
 from ..store import query as q
 
 MAX_PAGE = 250
@@ -225,9 +225,6 @@ async def paginate(
             return await q.count(conn, query)
 
     return Connection(page_info=page_info, edges=edges, _count=count)
-
-
-__all__ = ["Connection", "DomainErrors", "Edge", "PageArgs", "PageInfo", "SortOrder", "paginate"]
 
 
 # --- connections nested under a list ----------------------------------------------

@@ -112,10 +112,6 @@ def list_query(tenant_id: uuid.UUID, filter: Filter | None, sort: list[SortKey])
     )
 
 
-def from_rows(rows: list[asyncpg.Record]) -> list[ImageCredentials]:
-    return [_from_row(r) for r in rows]
-
-
 @dataclass(frozen=True)
 class Deleted:
     credentials: ImageCredentials

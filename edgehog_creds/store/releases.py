@@ -191,26 +191,6 @@ async def get_many(
     return {r["id"]: from_row(r) for r in rows}
 
 
-async def of_applications(
-    conn: asyncpg.Connection, tenant_id: uuid.UUID, application_ids: list[uuid.UUID]
-) -> dict[uuid.UUID, list[Release]]:
-    """Every release of each application, oldest first; every id is a key.
-
-    For callers that need them all; the API pages them with `list_query`
-    partitioned by APPLICATION_ID instead.
-    """
-    rows = await conn.fetch(
-        f"SELECT {COLUMNS} FROM releases WHERE tenant_id = $1"
-        " AND application_id = ANY($2::uuid[]) ORDER BY application_id, inserted_at, id",
-        tenant_id,
-        application_ids,
-    )
-    out: dict[uuid.UUID, list[Release]] = {a: [] for a in application_ids}
-    for row in rows:
-        out[row["application_id"]].append(from_row(row))
-    return out
-
-
 def list_query(tenant_id: uuid.UUID, filter: Filter | None, sort: list[SortKey]) -> ListQuery:
     """Releases of the tenant. Page it by APPLICATION_ID for `Application.releases`."""
     return ListQuery(
