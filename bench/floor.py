@@ -23,18 +23,18 @@ from typing import Any
 
 import orjson
 import uvicorn
-from nacl.public import PrivateKey
 from starlette.applications import Starlette
 from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
 from edgehog_creds import db
+from edgehog_creds.config import load_settings
 from edgehog_creds.secrets import Secret
 from edgehog_creds.store import image_credentials as store
 from edgehog_creds.store import tenants
 from edgehog_creds.store.query import SortKey, fetch_page
-from edgehog_creds.vault import Vault
+from edgehog_creds.vault import Vault, load_vault
 
 TYPE = "ImageCredentials"
 SORT = [SortKey(store.LABEL)]  # complete_sort stops at LABEL: it is unique
@@ -134,10 +134,10 @@ def main() -> None:
     parser.add_argument("--host", default="127.0.0.1")
     parser.add_argument("--port", type=int, required=True)
     args = parser.parse_args()
-    private = PrivateKey(base64.b64decode(os.environ["EDGEHOG_CREDS_SECRET_KEY"]))
-    app = create_app(
-        os.environ["DATABASE_URL"], os.environ["BENCH_TENANT"], Vault(private.public_key, private)
-    )
+    # The vault as `serve` builds it from the same environment (key, and how
+    # long opened passwords are remembered).
+    vault = load_vault(load_settings()).vault
+    app = create_app(os.environ["DATABASE_URL"], os.environ["BENCH_TENANT"], vault)
     # The same server settings as `edgehog-creds serve` (cli.py cmd_serve).
     uvicorn.run(
         app, host=args.host, port=args.port, access_log=False, log_level="info",

@@ -7,7 +7,8 @@ side warmed up first. See bench/README.md for what each figure means.
 
 Environment knobs: BENCH_DURATION (s, default 10), BENCH_WARMUP (s, default 3),
 BENCH_CONNECTIONS (default 8), BENCH_ROUNDS (interleaved slices per side,
-default 2), DATABASE_URL (the PostgreSQL server to use).
+default 2), BENCH_ONLY (comma-separated scenarios, default all), DATABASE_URL
+(the PostgreSQL server to use).
 """
 
 from __future__ import annotations
@@ -64,6 +65,8 @@ WARMUP = int(os.environ.get("BENCH_WARMUP", "3"))
 CONNECTIONS = int(os.environ.get("BENCH_CONNECTIONS", "8"))
 THREADS = 1  # one wrk thread drives 8 connections easily; leaves a core for the rest
 ROUNDS = int(os.environ.get("BENCH_ROUNDS", "2"))  # timed slices per side, interleaved
+# A subset while working on one scenario; `make bench` runs them all.
+ONLY = os.environ.get("BENCH_ONLY", "list,create,payload").split(",")
 
 TARGETS: dict[str, tuple[str, Callable[[dict], bool]]] = {  # reported, never asserted
     "list": (
@@ -884,11 +887,12 @@ def main() -> None:
             floor=stack.enter_context(floor_server(fx)),
             postgraphile=stack.enter_context(postgraphile_server(fx)),
         )
-        results = {
-            "list": step("list", lambda: scenario_list(servers, fx)),
-            "create": step("create", lambda: scenario_create(servers, fx)),
-            "payload": step("payload", lambda: scenario_payload(servers, fx)),
+        scenarios = {
+            "list": lambda: scenario_list(servers, fx),
+            "create": lambda: scenario_create(servers, fx),
+            "payload": lambda: scenario_payload(servers, fx),
         }
+        results = {name: step(name, run) for name, run in scenarios.items() if name in ONLY}
         results["memory"] = scenario_memory(servers)
     for name, r in results.items():
         if name in TARGETS and not r.get("skipped"):

@@ -21,6 +21,8 @@ class Settings:
     public_key: str | None = None
     cors_origins: tuple[str, ...] = ()
     graphiql: bool = True
+    # How long an opened password may be reused for later payloads (0: never).
+    opened_cache_seconds: float = 60.0
     # Not settable from the environment: tests and `make run` use them.
     pool_min_size: int = 2
     pool_max_size: int = 10
@@ -32,7 +34,7 @@ class Settings:
             f"data_dir={str(self.data_dir)!r}, secret_key={'***' if self.secret_key else None}, "
             f"secret_key_file={str(self.secret_key_file) if self.secret_key_file else None!r}, "
             f"public_key={self.public_key!r}, cors_origins={self.cors_origins!r}, "
-            f"graphiql={self.graphiql})"
+            f"graphiql={self.graphiql}, opened_cache_seconds={self.opened_cache_seconds})"
         )
 
 
@@ -46,6 +48,19 @@ def _flag(env: Mapping[str, str], name: str, default: bool) -> bool:
     if value in ("0", "false", "no", "off"):
         return False
     raise ConfigError(f"{name} must be 0 or 1, got {raw!r}")
+
+
+def _seconds(env: Mapping[str, str], name: str, default: float) -> float:
+    raw = env.get(name)
+    if raw is None or raw.strip() == "":
+        return default
+    try:
+        value = float(raw)
+    except ValueError:
+        raise ConfigError(f"{name} must be a number of seconds, got {raw!r}") from None
+    if not 0 <= value <= 86_400:
+        raise ConfigError(f"{name} must be between 0 and 86400 seconds, got {raw!r}")
+    return value
 
 
 def load_settings(env: Mapping[str, str] | None = None) -> Settings:
@@ -64,4 +79,5 @@ def load_settings(env: Mapping[str, str] | None = None) -> Settings:
         public_key=env.get("EDGEHOG_CREDS_PUBLIC_KEY") or None,
         cors_origins=origins,
         graphiql=_flag(env, "EDGEHOG_CREDS_GRAPHIQL", True),
+        opened_cache_seconds=_seconds(env, "EDGEHOG_CREDS_OPENED_CACHE_SECONDS", 60.0),
     )

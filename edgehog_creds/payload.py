@@ -4,11 +4,13 @@ This is the only module that asks the vault to open a password, and it does
 so for exactly one purpose: to put a Docker ``X-Registry-Auth`` value into a
 ``CreateImageRequest`` for the device the deployment was made for.
 
-Everything happens in one transaction: read the containers, refuse what
-cannot be delivered, read (and share-lock) the sealed credentials while
-recording one delivery per set of credentials, open them. Any failure rolls
-the whole thing back, so a refused payload leaves no delivery record and
-returns nothing partial.
+Two statements: read the deployment, its containers and their sealed
+credentials; refuse what cannot be delivered; open the passwords; then record
+one delivery per set of credentials, which succeeds only if the deployment and
+every one of those credentials still exist (store/payloads.py). So a refused
+payload, or one whose credentials were deleted while it was being built,
+leaves no delivery record and returns nothing partial, and every delivery
+record stands for a payload that was handed over.
 
 The shapes follow /work/shared/docs/device-contract.md ("The payload a device
 reads"): every image, then every container, then the deployment; ids are
@@ -157,11 +159,11 @@ def _container_label(c: store.ContainerRow) -> str:
 
 
 def _refuse_deleted_credentials(
-    containers: list[store.ContainerRow], present: set[uuid.UUID] | None = None
+    containers: list[store.ContainerRow], present: set[uuid.UUID] | dict[uuid.UUID, Any]
 ) -> None:
     """Raise credentials_deleted for every container whose credentials are gone.
 
-    `present` is the set of credentials still found; a container pointing to
+    `present` holds the credentials still found; a container pointing to
     credentials outside it lost them to a delete that raced this read.
     """
     errors = [
@@ -172,11 +174,7 @@ def _refuse_deleted_credentials(
         )
         for c in containers
         if c.credentials_deleted_at is not None
-        or (
-            present is not None
-            and c.image_credentials_id is not None
-            and c.image_credentials_id not in present
-        )
+        or (c.image_credentials_id is not None and c.image_credentials_id not in present)
     ]
     raise_all(errors)
 
@@ -217,9 +215,7 @@ def _limit(value: int | None) -> int:
     return UNSET if value is None else value
 
 
-def _container_request(
-    c: store.ContainerRow, deployment_id: str
-) -> CreateContainerRequest:
+def _container_request(c: store.ContainerRow, deployment_id: str) -> CreateContainerRequest:
     return CreateContainerRequest(
         id=str(c.id),
         deployment_id=deployment_id,
@@ -282,6 +278,21 @@ def assemble(
     )
 
 
+async def _deliverable(
+    conn: asyncpg.Connection,
+    tenant_id: uuid.UUID,
+    device_id: uuid.UUID,
+    deployment_id: uuid.UUID,
+) -> store.DeploymentSource:
+    source = await store.read_deployment(conn, tenant_id, deployment_id, device_id)
+    if source is None:
+        raise NotFound("deploymentId")
+    if source.device_id != device_id:
+        raise Forbidden("this deployment belongs to another device")
+    _refuse_deleted_credentials(source.containers, source.sealed)
+    return source
+
+
 async def build_device_payload(
     pool: asyncpg.Pool,
     vault: Vault,
@@ -295,20 +306,13 @@ async def build_device_payload(
     when it was made for another device, CredentialsDeleted when a container's
     credentials are gone, Unavailable when this process cannot open them.
     """
-    async with pool.acquire() as conn, conn.transaction():
-        source = await store.read_deployment(conn, tenant_id, deployment_id)
-        if source is None:
-            raise NotFound("deploymentId")
-        if source.device_id != device_id:
-            raise Forbidden("this deployment belongs to another device")
-        _refuse_deleted_credentials(source.containers)
-
-        wanted = {c.image_credentials_id for c in source.containers if c.image_credentials_id}
-        sealed = await store.read_sealed_and_record_deliveries(
-            conn, tenant_id, wanted, device_id=device_id, deployment_id=deployment_id
-        )
-        _refuse_deleted_credentials(source.containers, present=set(sealed))
-
-        auths = _registry_auths(vault, tenant_id, source.containers, sealed)
-        payload = assemble(source.deployment_id, source.containers, auths)
-    return payload
+    async with pool.acquire() as conn:
+        source = await _deliverable(conn, tenant_id, device_id, deployment_id)
+        auths = _registry_auths(vault, tenant_id, source.containers, source.sealed)
+        if source.sealed and not await store.record_deliveries(
+            conn, tenant_id, source.sealed, device_id=device_id, deployment_id=deployment_id
+        ):
+            # Deleted while we were opening: read again to say what went.
+            await _deliverable(conn, tenant_id, device_id, deployment_id)
+            raise Unavailable("the deployment changed while its payload was built; try again")
+    return assemble(source.deployment_id, source.containers, auths)

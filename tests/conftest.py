@@ -73,7 +73,8 @@ def private_key() -> PrivateKey:
 
 @pytest.fixture(scope="session")
 def vault(private_key: PrivateKey) -> Vault:
-    return Vault(private_key.public_key, private_key)
+    # As `serve` sets it up: opened passwords are remembered for 60 s.
+    return Vault(private_key.public_key, private_key, remember_seconds=60)
 
 
 def test_settings(tmp_path: Path | None = None, **overrides: Any) -> Settings:

@@ -23,6 +23,7 @@ from graphql import (
 
 from edgehog_creds.docker_auth import DOCKER_HUB_SERVER_ADDRESS, decode_registry_auth
 from edgehog_creds.graphql.relay import to_global_id
+from edgehog_creds.store import devices as devices_store
 from edgehog_creds.store import image_credentials as credentials_store
 from edgehog_creds.store import payloads as payload_store
 
@@ -510,18 +511,53 @@ async def test_deploy_helper_round_trip(tenant, pool):
 
 async def test_a_delete_waits_until_the_delivery_is_recorded(tenant, pool):
     creds = await _credentials(tenant, "locked", "u", PASSWORD)
-    await make_release(tenant, pool, [container(PRIVATE, creds)])
+    deployment_id, _, device = await deployed(tenant, pool, [container(PRIVATE, creds)])
     async with pool.acquire() as conn, conn.transaction():
-        # What build_device_payload does inside its transaction.
-        sealed = await payload_store.read_sealed_and_record_deliveries(
-            conn, tenant.id, [uuid_of(creds)], device_id=uuid.uuid4(), deployment_id=uuid.uuid4()
+        # build_device_payload's record, held open here to show its lock.
+        assert await payload_store.record_deliveries(
+            conn,
+            tenant.id,
+            [uuid_of(creds)],
+            device_id=uuid_of(device["id"]),
+            deployment_id=uuid_of(deployment_id),
         )
-        assert list(sealed) == [uuid_of(creds)]
         delete = asyncio.create_task(tenant.gql(DELETE_CREDENTIALS, {"id": creds}))
         await asyncio.sleep(0.3)
         assert not delete.done()  # the share lock holds it back
     body = await asyncio.wait_for(delete, 10)
     assert body["data"]["deleteImageCredentials"]["result"]["id"] == creds
+
+
+async def test_a_record_is_all_or_nothing(tenant, pool):
+    kept = await _credentials(tenant, "kept", "u", PASSWORD)
+    gone = await _credentials(tenant, "gone", "u", PASSWORD)
+    deployment_id, _, device = await deployed(
+        tenant, pool, [container(PRIVATE, kept), container("reg.example/other", gone)]
+    )
+    await tenant.gql(DELETE_CREDENTIALS, {"id": gone})
+    ids = [uuid_of(kept), uuid_of(gone)]
+    where = dict(device_id=uuid_of(device["id"]), deployment_id=uuid_of(deployment_id))
+    assert not await payload_store.record_deliveries(pool, tenant.id, ids, **where)
+    # Another device, or a deployment that is not there, records nothing either.
+    assert not await payload_store.record_deliveries(
+        pool, tenant.id, ids[:1], device_id=uuid.uuid4(), deployment_id=where["deployment_id"]
+    )
+    assert not await payload_store.record_deliveries(
+        pool, tenant.id, ids[:1], device_id=where["device_id"], deployment_id=uuid.uuid4()
+    )
+    assert (
+        await pool.fetchval(
+            "SELECT count(*) FROM credential_deliveries WHERE tenant_id = $1", tenant.id
+        )
+        == 0
+    )
+    assert await payload_store.record_deliveries(pool, tenant.id, ids[:1], **where)
+    assert (
+        await pool.fetchval(
+            "SELECT count(*) FROM credential_deliveries WHERE tenant_id = $1", tenant.id
+        )
+        == 1
+    )
 
 
 async def test_credentials_deleted_between_the_two_reads_are_refused(tenant, pool):
@@ -532,8 +568,8 @@ async def test_credentials_deleted_between_the_two_reads_are_refused(tenant, poo
         tx = conn.transaction()
         await tx.start()
         await credentials_store.delete(conn, tenant.id, uuid_of(creds), actor="racer")
-        # The payload reads the containers (still attached, as committed), then
-        # waits on the row lock for the sealed password...
+        # The payload reads the containers and sealed passwords (as committed),
+        # opens them, then waits on the row lock to record the delivery...
         reading = asyncio.create_task(read_payload(tenant, token, deployment_id))
         await asyncio.sleep(0.3)
         assert not reading.done()
@@ -543,7 +579,45 @@ async def test_credentials_deleted_between_the_two_reads_are_refused(tenant, poo
     assert body["data"] == {"devicePayload": None}
     assert errors_of(body) == [("credentials_deleted", [])]
     assert PRIVATE in body["errors"][0]["message"]
-    assert await pool.fetchval(
-        "SELECT count(*) FROM credential_deliveries WHERE image_credentials_id = $1",
-        uuid_of(creds),
-    ) == 0
+    assert (
+        await pool.fetchval(
+            "SELECT count(*) FROM credential_deliveries WHERE image_credentials_id = $1",
+            uuid_of(creds),
+        )
+        == 0
+    )
+
+
+async def test_a_deployment_withdrawn_while_its_payload_is_built_is_not_found(tenant, pool):
+    creds = await _credentials(tenant, "withdrawn", "u", PASSWORD)
+    deployment_id, token, _ = await deployed(tenant, pool, [container(PRIVATE, creds)])
+    async with pool.acquire() as conn:
+        tx = conn.transaction()
+        await tx.start()
+        await devices_store.delete_deployment(conn, tenant.id, uuid_of(deployment_id), actor="x")
+        reading = asyncio.create_task(read_payload(tenant, token, deployment_id))
+        await asyncio.sleep(0.3)
+        assert not reading.done()  # the record waits for the deployment's row lock
+        await tx.commit()
+    body = await asyncio.wait_for(reading, 10)
+    assert body["data"] == {"devicePayload": None}
+    assert errors_of(body) == [("not_found", ["deploymentId"])]
+    assert (
+        await pool.fetchval(
+            "SELECT count(*) FROM credential_deliveries WHERE tenant_id = $1", tenant.id
+        )
+        == 0
+    )
+
+
+async def test_deleting_credentials_forgets_their_opened_password(tenant, pool, vault):
+    creds = await _credentials(tenant, "remembered", "u", PASSWORD)
+    deployment_id, token, _ = await deployed(tenant, pool, [container(PRIVATE, creds)])
+    assert "errors" not in await read_payload(tenant, token, deployment_id)
+    assert vault.remembers(tenant.id, uuid_of(creds))
+    await tenant.gql(DELETE_CREDENTIALS, {"id": creds})
+    assert not vault.remembers(tenant.id, uuid_of(creds))
+    # And the payload is refused, remembered or not: the row is gone.
+    assert errors_of(await read_payload(tenant, token, deployment_id)) == [
+        ("credentials_deleted", [])
+    ]

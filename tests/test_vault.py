@@ -127,3 +127,94 @@ def test_no_key_setting_generates_one_in_the_data_dir_once(tmp_path: Path):
     assert os.stat(path).st_mode & 0o777 == 0o600
     second = load_vault(settings)
     assert second.vault.key_id == first.vault.key_id
+
+
+# --- remembering opened passwords ---------------------------------------------------
+
+
+class Clock:
+    def __init__(self) -> None:
+        self.now = 1000.0
+
+    def __call__(self) -> float:
+        return self.now
+
+
+def test_an_opened_password_is_reused_until_it_expires(key):
+    clock = Clock()
+    vault = Vault(key.public_key, key, remember_seconds=60, clock=clock)
+    t, c = uuid.uuid4(), uuid.uuid4()
+    sealed = vault.seal(t, c, Secret("pw"))
+    first = vault.open(t, c, sealed)
+    assert vault.open(t, c, sealed) is first  # not opened again
+    clock.now += 61
+    again = vault.open(t, c, sealed)
+    assert again is not first and again.reveal() == "pw"
+
+
+def test_nothing_is_remembered_by_default(key):
+    vault = Vault(key.public_key, key)
+    t, c = uuid.uuid4(), uuid.uuid4()
+    sealed = vault.seal(t, c, Secret("pw"))
+    assert vault.open(t, c, sealed) is not vault.open(t, c, sealed)
+    assert not vault.remembers(t, c)
+
+
+def test_a_remembered_password_answers_only_for_its_own_row_and_bytes(key):
+    vault = Vault(key.public_key, key, remember_seconds=60)
+    t, c = uuid.uuid4(), uuid.uuid4()
+    sealed = vault.seal(t, c, Secret("pw"))
+    vault.open(t, c, sealed)
+    # The same ciphertext copied into another row or tenant still refuses to open.
+    with pytest.raises(VaultError, match="another credential"):
+        vault.open(t, uuid.uuid4(), sealed)
+    with pytest.raises(VaultError, match="another credential"):
+        vault.open(uuid.uuid4(), c, sealed)
+    # Other bytes under the same id are opened, not answered from memory.
+    resealed = vault.seal(t, c, Secret("new"))
+    assert vault.open(t, c, resealed).reveal() == "new"
+    stranger = Vault(PrivateKey.generate().public_key)
+    foreign = Sealed(vault.key_id, stranger.seal(t, c, Secret("x")).ciphertext)
+    with pytest.raises(VaultError, match="does not open"):
+        vault.open(t, c, foreign)
+
+
+def test_forget_drops_a_remembered_password(key):
+    vault = Vault(key.public_key, key, remember_seconds=60)
+    t, c = uuid.uuid4(), uuid.uuid4()
+    sealed = vault.seal(t, c, Secret("pw"))
+    first = vault.open(t, c, sealed)
+    assert vault.remembers(t, c)
+    vault.forget(t, c)
+    assert not vault.remembers(t, c)
+    assert vault.open(t, c, sealed) is not first
+
+
+def test_remembering_is_bounded(key):
+    clock = Clock()
+    vault = Vault(key.public_key, key, remember_seconds=60, remember_max=3, clock=clock)
+    t = uuid.uuid4()
+    ids = [uuid.uuid4() for _ in range(5)]
+    rows = [(c, vault.seal(t, c, Secret("pw"))) for c in ids]
+    for c, sealed in rows:
+        vault.open(t, c, sealed)
+        clock.now += 1
+    assert [vault.remembers(t, c) for c, _ in rows] == [False, False, True, True, True]
+
+
+def test_the_remembering_time_is_a_setting(key):
+    env = {"EDGEHOG_CREDS_SECRET_KEY": b64(bytes(key))}
+    assert load_settings(env).opened_cache_seconds == 60
+    zero = load_vault(load_settings({**env, "EDGEHOG_CREDS_OPENED_CACHE_SECONDS": "0"})).vault
+    t, c = uuid.uuid4(), uuid.uuid4()
+    zero.open(t, c, zero.seal(t, c, Secret("pw")))
+    assert not zero.remembers(t, c)
+    kept = load_vault(load_settings({**env, "EDGEHOG_CREDS_OPENED_CACHE_SECONDS": "5"})).vault
+    kept.open(t, c, kept.seal(t, c, Secret("pw")))
+    assert kept.remembers(t, c)
+
+
+@pytest.mark.parametrize("bad", ["soon", "-1", "nan", "1e9"])
+def test_a_bad_remembering_time_names_the_setting(bad):
+    with pytest.raises(ConfigError, match="EDGEHOG_CREDS_OPENED_CACHE_SECONDS"):
+        load_settings({"EDGEHOG_CREDS_OPENED_CACHE_SECONDS": bad})

@@ -269,6 +269,9 @@ class ImageCredentialsMutations:
             deleted = await store.delete(conn, ctx.tenant.id, credentials_id, actor=ctx.actor)
         if deleted is None:
             raise NotFound()
+        # Payloads would refuse them anyway (the row is gone); this drops the
+        # opened password from memory now rather than when it expires.
+        ctx.vault.forget(ctx.tenant.id, credentials_id)
         return DeleteImageCredentialsResult(
             result=ImageCredentials.from_store(deleted.credentials),
             errors=[],

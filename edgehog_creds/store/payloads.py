@@ -1,10 +1,12 @@
 """What a device payload is made of: a deployment's containers and their sealed credentials.
 
-Two queries, both meant to run in the one transaction that payload.py opens:
-`read_deployment` (the deployment and its release's containers, in order) and
-`read_sealed_and_record_deliveries` (the sealed passwords those containers
-name, locked until the transaction ends, and the record of their delivery, in
-one statement so a concurrent delete cannot slip between the two).
+Two statements, and no transaction around them, so a payload costs two round
+trips: `read_deployment` (the deployment, its release's containers in order,
+and the sealed credentials they name) and then, once every password has been
+opened, `record_deliveries` (one delivery row per set of credentials, written
+only if the deployment and every one of those credentials still exist, under
+a share lock, so a concurrent delete either waits for the record or makes the
+record, and with it the payload, fail).
 
 This module returns sealed values only; payload.py is the one place that asks
 the vault to open them.
@@ -59,13 +61,6 @@ class ContainerRow:
 
 
 @dataclass(frozen=True)
-class DeploymentSource:
-    deployment_id: uuid.UUID
-    device_id: uuid.UUID  # the device it was made for
-    containers: list[ContainerRow]  # in release order
-
-
-@dataclass(frozen=True)
 class SealedCredentials:
     id: uuid.UUID
     username: str
@@ -73,6 +68,16 @@ class SealedCredentials:
 
     def __repr__(self) -> str:
         return f"SealedCredentials(id={self.id!r}, username={self.username!r}, sealed=<sealed>)"
+
+
+@dataclass(frozen=True)
+class DeploymentSource:
+    deployment_id: uuid.UUID
+    device_id: uuid.UUID  # the device it was made for
+    containers: list[ContainerRow]  # in release order
+    # The credentials those containers name that still exist, by id; read only
+    # when the deployment is the asking device's own.
+    sealed: dict[uuid.UUID, SealedCredentials]
 
 
 _CONTAINER_FIELDS = [f for f in ContainerRow.__dataclass_fields__]
@@ -87,14 +92,22 @@ def _container(row: asyncpg.Record) -> ContainerRow:
 
 
 async def read_deployment(
-    conn: asyncpg.Connection, tenant_id: uuid.UUID, deployment_id: uuid.UUID
+    conn: asyncpg.Connection | asyncpg.Pool,
+    tenant_id: uuid.UUID,
+    deployment_id: uuid.UUID,
+    device_id: uuid.UUID,
 ) -> DeploymentSource | None:
-    """The deployment and every container of its release; None when absent."""
-    # LEFT JOIN: a deployment row comes back even if its release had no
-    # containers, so "absent" and "empty" stay distinguishable in one query.
+    """The deployment, every container of its release and their sealed credentials.
+
+    None when the tenant has no such deployment. Sealed credentials come back
+    only when the deployment was made for `device_id`.
+    """
+    # LEFT JOINs: a deployment row comes back even if its release had no
+    # containers, so "absent" and "empty" stay distinguishable in one query;
+    # a container whose credentials are gone comes back without them.
     rows = await conn.fetch(
         """
-        SELECT d.id AS deployment_id, d.device_id AS deployment_device_id,
+        SELECT d.device_id AS deployment_device_id,
                c.id, c.position, c.image_id, c.image_reference,
                c.image_credentials_id, c.credentials_deleted_at,
                c.hostname, c.restart_policy, c.env, c.port_bindings, c.binds,
@@ -102,67 +115,78 @@ async def read_deployment(
                c.privileged, c.read_only_rootfs,
                c.cpu_period, c.cpu_quota, c.cpu_realtime_period, c.cpu_realtime_runtime,
                c.memory, c.memory_reservation, c.memory_swap, c.memory_swappiness,
-               c.volume_driver, c.storage_opt, c.tmpfs
+               c.volume_driver, c.storage_opt, c.tmpfs,
+               ic.username AS credentials_username, ic.sealed_key_id, ic.sealed_password
         FROM deployments d
         LEFT JOIN containers c ON c.tenant_id = d.tenant_id AND c.release_id = d.release_id
+        LEFT JOIN image_credentials ic
+               ON d.device_id = $3 AND ic.tenant_id = c.tenant_id AND ic.id = c.image_credentials_id
         WHERE d.tenant_id = $1 AND d.id = $2
         ORDER BY c.position
         """,
         tenant_id,
         deployment_id,
+        device_id,
     )
     if not rows:
         return None
+    sealed = {
+        r["image_credentials_id"]: SealedCredentials(
+            r["image_credentials_id"],
+            r["credentials_username"],
+            Sealed(r["sealed_key_id"], bytes(r["sealed_password"])),
+        )
+        for r in rows
+        if r["sealed_password"] is not None
+    }
     return DeploymentSource(
-        deployment_id=rows[0]["deployment_id"],
+        deployment_id=deployment_id,
         device_id=rows[0]["deployment_device_id"],
         containers=[_container(r) for r in rows if r["id"] is not None],
+        sealed=sealed,
     )
 
 
-async def read_sealed_and_record_deliveries(
-    conn: asyncpg.Connection,
+async def record_deliveries(
+    conn: asyncpg.Connection | asyncpg.Pool,
     tenant_id: uuid.UUID,
     ids: Iterable[uuid.UUID],
     *,
     device_id: uuid.UUID,
     deployment_id: uuid.UUID,
-) -> dict[uuid.UUID, SealedCredentials]:
-    """Sealed credentials by id, share-locked, with one delivery row for each.
+) -> bool:
+    """One delivery row per set of credentials; all of them or, returning False, none.
 
-    One statement does both, so nothing can come between reading a password
-    and recording where it goes; the share lock holds a concurrent delete back
-    until the caller's transaction ends (and a failure there undoes the
-    record). Ids that are absent (deleted after the containers were read) are
-    missing from the result and get no delivery; the caller decides what that
-    means.
+    Nothing is written unless the deployment (for this device) and every one
+    of `ids` still exist. Their rows are share-locked while the statement
+    runs: a delete that came first makes this return False; one that comes
+    later waits until the record is committed.
     """
     wanted = sorted(set(ids))
-    if not wanted:
-        return {}
-    rows = await conn.fetch(
+    recorded = await conn.fetchval(
         """
-        WITH sealed AS (
-            SELECT id, username, sealed_key_id, sealed_password
-            FROM image_credentials
+        WITH deployment AS (
+            SELECT id FROM deployments
+            WHERE tenant_id = $1 AND id = $4 AND device_id = $3
+            FOR SHARE
+        ), present AS (
+            SELECT id FROM image_credentials
             WHERE tenant_id = $1 AND id = ANY($2::uuid[])
             ORDER BY id
             FOR SHARE
-        ), delivered AS (
+        ), recorded AS (
             INSERT INTO credential_deliveries
                 (tenant_id, image_credentials_id, device_id, deployment_id)
-            SELECT $1, id, $3, $4 FROM sealed
+            SELECT $1, id, $3, $4 FROM present
+            WHERE EXISTS (SELECT FROM deployment)
+              AND (SELECT count(*) FROM present) = cardinality($2::uuid[])
+            RETURNING 1
         )
-        SELECT id, username, sealed_key_id, sealed_password FROM sealed
+        SELECT count(*) FROM recorded
         """,
         tenant_id,
         wanted,
         device_id,
         deployment_id,
     )
-    return {
-        r["id"]: SealedCredentials(
-            r["id"], r["username"], Sealed(r["sealed_key_id"], bytes(r["sealed_password"]))
-        )
-        for r in rows
-    }
+    return recorded == len(wanted)
