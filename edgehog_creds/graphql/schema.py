@@ -13,7 +13,7 @@ from strawberry.schema.config import StrawberryConfig
 from strawberry.types import Info
 
 from ..errors import InvalidPrimaryKey
-from . import applications, audit, devices, image_credentials
+from . import applications, arguments, audit, devices, image_credentials
 from .context import Context
 from .execution import ExecutionContext
 from .relay import Node, parse_global_id
@@ -62,6 +62,7 @@ class Schema(strawberry.Schema):
 
 
 def build_schema() -> Schema:
+    arguments.install()
     return Schema(
         query=RootQueryType,
         mutation=RootMutationType,
