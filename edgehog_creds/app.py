@@ -28,6 +28,7 @@ from .auth import DEVICE_TOKEN_PREFIX, AuthError, JwtVerifier, Principal, bearer
 from .config import Settings
 from .graphql.context import Context
 from .graphql.errors import format_errors, log_exception
+from .graphql.executor import Executor
 from .graphql.schema import build_schema
 from .store import tenants
 from .store.tenants import Tenant
@@ -100,7 +101,7 @@ def create_app(
     """Build the app. Give `pool` to share one (tests); otherwise it owns its own."""
     loaded = None if vault is not None else load_vault(settings)
     vault = vault or loaded.vault  # type: ignore[union-attr]
-    schema = build_schema()
+    executor = Executor(build_schema())
     verifier = JwtVerifier()
     tenant_cache: dict[str, Tenant] = {}  # tenants never change once created
     graphiql_html = _graphiql_html()
@@ -176,9 +177,7 @@ def create_app(
         except BodyError as exc:
             return error_response(exc.status, str(exc), "invalid")
         context = Context(pool=state["pool"], tenant=tenant, principal=principal, vault=vault)
-        result = await schema.execute(
-            query, variable_values=variables, context_value=context, operation_name=operation
-        )
+        result = await executor.run(query, variables, context, operation)
         body: dict[str, Any] = {"data": result.data}
         if result.errors:
             body["errors"] = format_errors(result.errors, variables)

@@ -8,7 +8,6 @@ from typing import Any
 
 import strawberry
 from graphql import GraphQLError
-from strawberry.extensions import ParserCache, ValidationCache
 from strawberry.schema.config import StrawberryConfig
 from strawberry.types import Info
 
@@ -67,10 +66,9 @@ def build_schema() -> Schema:
         query=RootQueryType,
         mutation=RootMutationType,
         config=StrawberryConfig(scalar_map=SCALAR_MAP),
+        # Requests run through executor.py, which caches parsed and validated
+        # documents; this serves Schema.execute (tests) the same way.
         execution_context_class=ExecutionContext,
-        # Parsing and validating a document costs more than running most of
-        # our queries; clients send the same few documents over and over.
-        extensions=[lambda: ParserCache(maxsize=256), lambda: ValidationCache(maxsize=256)],
     )
 
 
