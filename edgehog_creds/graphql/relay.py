@@ -11,6 +11,7 @@ import asyncio
 import base64
 import binascii
 import uuid
+from binascii import b2a_base64
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
@@ -33,7 +34,9 @@ NodeT = TypeVar("NodeT")
 
 
 def to_global_id(type_name: str, id: uuid.UUID) -> strawberry.ID:
-    return strawberry.ID(base64.b64encode(f"{type_name}:{id}".encode()).decode())
+    # binascii directly: a page of 50 rows makes 50 of these, and base64's
+    # wrappers (and strawberry.ID, a NewType) were half the cost.
+    return b2a_base64(f"{type_name}:{id}".encode(), newline=False).decode()  # type: ignore[return-value]
 
 
 def parse_global_id(value: str) -> tuple[str, uuid.UUID] | None:
@@ -111,6 +114,9 @@ def _signature(sort: Sequence[q.SortKey]) -> str:
     return ",".join(f"{k.column.name}:{'d' if k.descending else 'a'}" for k in sort)
 
 
+_URLSAFE = bytes.maketrans(b"+/", b"-_")
+
+
 def cursor_encoder(sort: Sequence[q.SortKey]) -> Callable[[Any], str]:
     """A function row -> cursor for one sort; the sort's part is encoded once."""
     prefix = b'{"s":' + orjson.dumps(_signature(sort)) + b',"v":'
@@ -119,7 +125,8 @@ def cursor_encoder(sort: Sequence[q.SortKey]) -> Callable[[Any], str]:
     def encode(row: Any) -> str:
         # orjson writes datetimes as ISO 8601; asyncpg's own UUID type goes through str.
         raw = prefix + orjson.dumps([row[n] for n in names], default=str) + b"}"
-        return base64.urlsafe_b64encode(raw).rstrip(b"=").decode()
+        # base64.urlsafe_b64encode, without its two layers of Python wrappers.
+        return b2a_base64(raw, newline=False).translate(_URLSAFE).rstrip(b"=").decode()
 
     return encode
 
