@@ -22,7 +22,8 @@ from __future__ import annotations
 import functools
 import logging
 import uuid
-from dataclasses import dataclass, fields
+from collections import OrderedDict
+from dataclasses import dataclass, fields, replace
 from typing import Any
 
 import asyncpg
@@ -134,16 +135,47 @@ class CreateDeploymentRequest:
 
 
 @dataclass(frozen=True, slots=True)
+class ContainerTemplate:
+    """One container of a release as every payload of that release shows it.
+
+    Built once per release and kept (see _release_templates); only the
+    deployment id differs between payloads, so it is left empty here.
+    """
+
+    id: uuid.UUID
+    image_id: str
+    image_reference: str
+    request: CreateContainerRequest  # deployment_id ""
+    data: dict[str, Any]  # request.data(); shared by payloads, never changed
+
+
+@dataclass(frozen=True, slots=True)
 class DevicePayload:
     deployment_id: uuid.UUID
     images: list[CreateImageRequest]
-    containers: list[CreateContainerRequest]
-    deployment: CreateDeploymentRequest
+    templates: list[ContainerTemplate]  # in release order
+
+    @property
+    def containers(self) -> list[CreateContainerRequest]:
+        dep = str(self.deployment_id)
+        return [replace(t.request, deployment_id=dep) for t in self.templates]
+
+    @property
+    def deployment(self) -> CreateDeploymentRequest:
+        return CreateDeploymentRequest(
+            id=str(self.deployment_id), containers=[str(t.id) for t in self.templates]
+        )
 
     def events(self) -> list[dict[str, Any]]:
         """The payload as Edgehog's device runtime consumes it: {interface, path, data}."""
+        dep = str(self.deployment_id)
         events = [_event(IMAGE_INTERFACE, "/image", i.data()) for i in self.images]
-        events += [_event(CONTAINER_INTERFACE, "/container", c.data()) for c in self.containers]
+        # A new dict per event: the template's stays as it is. deploymentId
+        # keeps its place (the contract's order), only its value changes.
+        events += [
+            _event(CONTAINER_INTERFACE, "/container", {**t.data, "deploymentId": dep})
+            for t in self.templates
+        ]
         events.append(_event(DEPLOYMENT_INTERFACE, "/deployment", self.deployment.data()))
         return events
 
@@ -154,12 +186,12 @@ class DevicePayload:
 # --- building -----------------------------------------------------------------
 
 
-def _container_label(c: store.ContainerRow) -> str:
+def _container_label(c: store.ContainerCredentials) -> str:
     return f"container {c.position} ({c.id}, image {c.image_reference!r})"
 
 
 def _refuse_deleted_credentials(
-    containers: list[store.ContainerRow], present: set[uuid.UUID] | dict[uuid.UUID, Any]
+    containers: list[store.ContainerCredentials], present: set[uuid.UUID] | dict[uuid.UUID, Any]
 ) -> None:
     """Raise credentials_deleted for every container whose credentials are gone.
 
@@ -182,7 +214,7 @@ def _refuse_deleted_credentials(
 def _registry_auths(
     vault: Vault,
     tenant_id: uuid.UUID,
-    containers: list[store.ContainerRow],
+    containers: list[store.ContainerCredentials],
     sealed: dict[uuid.UUID, store.SealedCredentials],
 ) -> dict[uuid.UUID, Secret]:
     """X-Registry-Auth per container that has credentials, opened here and only here."""
@@ -251,31 +283,58 @@ def _container_request(c: store.ContainerRow, deployment_id: str) -> CreateConta
     )
 
 
+def _template(c: store.ContainerRow) -> ContainerTemplate:
+    request = _container_request(c, "")
+    return ContainerTemplate(c.id, str(c.image_id), c.image_reference, request, request.data())
+
+
+# (tenant id, release id) -> the release's container templates by container id.
+# Safe to keep: a release's containers never change except for losing their
+# credentials (the containers_immutable trigger), and credentials are not in
+# a template but read for every payload. Bounded, oldest dropped first.
+_RELEASES_KEPT = 256
+_templates: OrderedDict[tuple[uuid.UUID, uuid.UUID], dict[uuid.UUID, ContainerTemplate]] = (
+    OrderedDict()
+)
+
+
+async def _release_templates(
+    conn: asyncpg.Connection, tenant_id: uuid.UUID, release_id: uuid.UUID
+) -> dict[uuid.UUID, ContainerTemplate]:
+    key = (tenant_id, release_id)
+    held = _templates.get(key)
+    if held is not None:
+        _templates.move_to_end(key)
+        return held
+    rows = await store.read_release_containers(conn, tenant_id, release_id)
+    held = {c.id: _template(c) for c in rows}
+    _templates[key] = held
+    while len(_templates) > _RELEASES_KEPT:
+        _templates.popitem(last=False)
+    return held
+
+
 def assemble(
     deployment_id: uuid.UUID,
-    containers: list[store.ContainerRow],
+    containers: list[store.ContainerCredentials],
+    templates: dict[uuid.UUID, ContainerTemplate],
     auths: dict[uuid.UUID, Secret],
 ) -> DevicePayload:
-    """The payload from rows and opened auths: pure, no I/O."""
+    """The payload from rows, templates and opened auths: pure, no I/O."""
     dep = str(deployment_id)
+    ordered = [templates[c.id] for c in containers]
     # One CreateImageRequest per container's image, even when two containers
     # share a reference: each may carry different credentials.
     images = [
         CreateImageRequest(
-            id=str(c.image_id),
+            id=t.image_id,
             deployment_id=dep,
-            reference=c.image_reference,
-            registry_auth=auths.get(c.id, Secret("")),
+            reference=t.image_reference,
+            registry_auth=auths.get(t.id, Secret("")),
         )
-        for c in containers
+        for t in ordered
     ]
-    requests = [_container_request(c, dep) for c in containers]
-    return DevicePayload(
-        deployment_id=deployment_id,
-        images=images,
-        containers=requests,
-        deployment=CreateDeploymentRequest(id=dep, containers=[r.id for r in requests]),
-    )
+    return DevicePayload(deployment_id=deployment_id, images=images, templates=ordered)
 
 
 async def _deliverable(
@@ -309,10 +368,11 @@ async def build_device_payload(
     async with pool.acquire() as conn:
         source = await _deliverable(conn, tenant_id, device_id, deployment_id)
         auths = _registry_auths(vault, tenant_id, source.containers, source.sealed)
+        templates = await _release_templates(conn, tenant_id, source.release_id)
         if source.sealed and not await store.record_deliveries(
             conn, tenant_id, source.sealed, device_id=device_id, deployment_id=deployment_id
         ):
             # Deleted while we were opening: read again to say what went.
             await _deliverable(conn, tenant_id, device_id, deployment_id)
             raise Unavailable("the deployment changed while its payload was built; try again")
-    return assemble(source.deployment_id, source.containers, auths)
+    return assemble(source.deployment_id, source.containers, templates, auths)

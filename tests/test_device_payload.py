@@ -21,6 +21,7 @@ from graphql import (
     is_leaf_type,
 )
 
+from edgehog_creds import payload
 from edgehog_creds.docker_auth import DOCKER_HUB_SERVER_ADDRESS, decode_registry_auth
 from edgehog_creds.graphql.relay import to_global_id
 from edgehog_creds.store import devices as devices_store
@@ -621,3 +622,36 @@ async def test_deleting_credentials_forgets_their_opened_password(tenant, pool, 
     assert errors_of(await read_payload(tenant, token, deployment_id)) == [
         ("credentials_deleted", [])
     ]
+
+
+# --- release templates ------------------------------------------------------------
+
+
+async def test_deployments_of_one_release_share_its_templates(tenant, pool, vault):
+    creds = await _credentials(tenant, "shared-template", "u", PASSWORD)
+    release_id = await make_release(tenant, pool, [container(PRIVATE, creds), container("nginx")])
+    built = []
+    for _ in range(2):
+        device, _ = await create_device(tenant)
+        deployment = await deploy(tenant, release_id, device["id"])
+        built.append(
+            await payload.build_device_payload(
+                pool, vault, tenant.id, uuid_of(device["id"]), uuid_of(deployment["id"])
+            )
+        )
+    one, two = built
+    assert [a is b for a, b in zip(one.templates, two.templates, strict=True)] == [True, True]
+    for b in built:  # each payload names its own deployment; the template none
+        dep = str(b.deployment_id)
+        events = b.events()
+        assert [e["data"]["deploymentId"] for e in events[:4]] == [dep] * 4
+        assert [c.deployment_id for c in b.containers] == [dep] * 2
+    assert one.templates[0].data["deploymentId"] == ""
+
+
+async def test_templates_kept_are_bounded(tenant, pool, vault, monkeypatch):
+    monkeypatch.setattr(payload, "_RELEASES_KEPT", 1)
+    for _ in range(2):
+        deployment_id, token, _ = await deployed(tenant, pool, [container("nginx")])
+        assert "errors" not in await read_payload(tenant, token, deployment_id)
+    assert len(payload._templates) == 1

@@ -1,12 +1,17 @@
 """What a device payload is made of: a deployment's containers and their sealed credentials.
 
 Two statements, and no transaction around them, so a payload costs two round
-trips: `read_deployment` (the deployment, its release's containers in order,
-and the sealed credentials they name) and then, once every password has been
-opened, `record_deliveries` (one delivery row per set of credentials, written
-only if the deployment and every one of those credentials still exist, under
-a share lock, so a concurrent delete either waits for the record or makes the
-record, and with it the payload, fail).
+trips: `read_deployment` (the deployment, and for each container of its
+release in order, what can change: its credentials, and the sealed values
+they name) and then, once every password has been opened, `record_deliveries`
+(one delivery row per set of credentials, written only if the deployment and
+every one of those credentials still exist, under a share lock, so a
+concurrent delete either waits for the record or makes the record, and with
+it the payload, fail).
+
+Everything else about a release's containers never changes (sql/004's
+containers_immutable trigger), so `read_release_containers` is asked once per
+release, and payload.py keeps what it builds from the answer.
 
 This module returns sealed values only; payload.py is the one place that asks
 the vault to open them.
@@ -70,11 +75,23 @@ class SealedCredentials:
         return f"SealedCredentials(id={self.id!r}, username={self.username!r}, sealed=<sealed>)"
 
 
+@dataclass(frozen=True, slots=True)
+class ContainerCredentials:
+    """A deployed container's credentials, as they are now: what a payload must re-read."""
+
+    id: uuid.UUID
+    position: int
+    image_reference: str
+    image_credentials_id: uuid.UUID | None
+    credentials_deleted_at: datetime | None
+
+
 @dataclass(frozen=True)
 class DeploymentSource:
     deployment_id: uuid.UUID
     device_id: uuid.UUID  # the device it was made for
-    containers: list[ContainerRow]  # in release order
+    release_id: uuid.UUID
+    containers: list[ContainerCredentials]  # in release order
     # The credentials those containers name that still exist, by id; read only
     # when the deployment is the asking device's own.
     sealed: dict[uuid.UUID, SealedCredentials]
@@ -91,13 +108,37 @@ def _container(row: asyncpg.Record) -> ContainerRow:
     return ContainerRow(**values)
 
 
+async def read_release_containers(
+    conn: asyncpg.Connection | asyncpg.Pool, tenant_id: uuid.UUID, release_id: uuid.UUID
+) -> list[ContainerRow]:
+    """Every container of a release, in order, with all its settings."""
+    rows = await conn.fetch(
+        """
+        SELECT id, position, image_id, image_reference,
+               image_credentials_id, credentials_deleted_at,
+               hostname, restart_policy, env, port_bindings, binds,
+               network_mode, extra_hosts, cap_add, cap_drop,
+               privileged, read_only_rootfs,
+               cpu_period, cpu_quota, cpu_realtime_period, cpu_realtime_runtime,
+               memory, memory_reservation, memory_swap, memory_swappiness,
+               volume_driver, storage_opt, tmpfs
+        FROM containers
+        WHERE tenant_id = $1 AND release_id = $2
+        ORDER BY position
+        """,
+        tenant_id,
+        release_id,
+    )
+    return [_container(r) for r in rows]
+
+
 async def read_deployment(
     conn: asyncpg.Connection | asyncpg.Pool,
     tenant_id: uuid.UUID,
     deployment_id: uuid.UUID,
     device_id: uuid.UUID,
 ) -> DeploymentSource | None:
-    """The deployment, every container of its release and their sealed credentials.
+    """The deployment, its containers' credentials and their sealed values.
 
     None when the tenant has no such deployment. Sealed credentials come back
     only when the deployment was made for `device_id`.
@@ -107,15 +148,9 @@ async def read_deployment(
     # a container whose credentials are gone comes back without them.
     rows = await conn.fetch(
         """
-        SELECT d.device_id AS deployment_device_id,
-               c.id, c.position, c.image_id, c.image_reference,
+        SELECT d.device_id AS deployment_device_id, d.release_id,
+               c.id, c.position, c.image_reference,
                c.image_credentials_id, c.credentials_deleted_at,
-               c.hostname, c.restart_policy, c.env, c.port_bindings, c.binds,
-               c.network_mode, c.extra_hosts, c.cap_add, c.cap_drop,
-               c.privileged, c.read_only_rootfs,
-               c.cpu_period, c.cpu_quota, c.cpu_realtime_period, c.cpu_realtime_runtime,
-               c.memory, c.memory_reservation, c.memory_swap, c.memory_swappiness,
-               c.volume_driver, c.storage_opt, c.tmpfs,
                ic.username AS credentials_username, ic.sealed_key_id, ic.sealed_password
         FROM deployments d
         LEFT JOIN containers c ON c.tenant_id = d.tenant_id AND c.release_id = d.release_id
@@ -139,10 +174,22 @@ async def read_deployment(
         for r in rows
         if r["sealed_password"] is not None
     }
+    containers = [
+        ContainerCredentials(
+            r["id"],
+            r["position"],
+            r["image_reference"],
+            r["image_credentials_id"],
+            r["credentials_deleted_at"],
+        )
+        for r in rows
+        if r["id"] is not None
+    ]
     return DeploymentSource(
         deployment_id=deployment_id,
         device_id=rows[0]["deployment_device_id"],
-        containers=[_container(r) for r in rows if r["id"] is not None],
+        release_id=rows[0]["release_id"],
+        containers=containers,
         sealed=sealed,
     )
 
