@@ -35,6 +35,8 @@ import re
 from dataclasses import dataclass
 from typing import Any
 
+import orjson
+
 __all__ = [
     "DOCKER_HUB_HOSTS",
     "DOCKER_HUB_SERVER_ADDRESS",
@@ -210,12 +212,12 @@ def encode_registry_auth(username: str, password: str, serveraddress: str) -> st
     then base64url with padding.
     """
     payload = {"username": username, "password": password, "serveraddress": serveraddress}
-    text = json.dumps(payload, ensure_ascii=False, separators=(",", ":"))
     try:
-        raw = text.encode("utf-8")
-    except UnicodeEncodeError:
-        # Lone surrogates cannot be UTF-8. The codec's own message quotes the
-        # offending character and position, i.e. part of the password: drop it.
+        # orjson writes exactly this (and is several times faster than json):
+        # compact, UTF-8, escaping only what JSON requires.
+        raw = orjson.dumps(payload)
+    except orjson.JSONEncodeError:
+        # Lone surrogates cannot be UTF-8. Say so without quoting the value.
         raise ValueError("registry auth fields must be valid Unicode") from None
     return base64.urlsafe_b64encode(raw).decode("ascii")
 

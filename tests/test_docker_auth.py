@@ -358,3 +358,14 @@ def test_decode_errors_never_echo_the_secret() -> None:
 
 def test_decode_accepts_empty_object() -> None:
     assert decode_registry_auth("e30=") == {}
+
+
+@pytest.mark.parametrize(
+    "password",
+    ['"quoted"', "back\\slash", "tab\tnew\nline\r", "\x00\x01\x1f\x7f", "\u2028\u2029", "é🔑"],
+)
+def test_encode_writes_the_same_bytes_as_the_json_module(password: str) -> None:
+    value = encode_registry_auth("user", password, "ghcr.io")
+    payload = {"username": "user", "password": password, "serveraddress": "ghcr.io"}
+    expected = json.dumps(payload, ensure_ascii=False, separators=(",", ":")).encode("utf-8")
+    assert base64.urlsafe_b64decode(value) == expected
