@@ -261,3 +261,17 @@ async def test_containers_under_every_credentials_cost_the_same_for_1_and_3(tena
     # Credentials, their containers (one query, with one count), the releases.
     assert len(many_queries) == len(few_queries), (few_queries, many_queries)
     assert len(many_queries) == 4, many_queries
+
+
+async def test_nothing_is_counted_unless_count_is_selected(tenant, counted):
+    await fifty_releases(tenant, applications=10)
+    names = [f"app{i:02d}" for i in range(10)]
+    without = LIST_APPLICATIONS.replace("        count\n", "")
+    assert without != LIST_APPLICATIONS
+    body, queries = await run_counted(counted, tenant, without, {"names": names})
+    assert "errors" not in body, body
+    apps = nodes(body["data"]["listApplications"])
+    assert [len(nodes(app["releases"])) for app in apps] == [5] * 10
+    # Applications, their releases, containers, credentials: no GROUP BY for counts.
+    assert len(queries) == 4, queries
+    assert not any("count(*)" in q for q in queries), queries

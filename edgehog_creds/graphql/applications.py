@@ -47,10 +47,10 @@ from .relay import (
     PageArgs,
     SortOrder,
     from_global_id,
+    page_args,
     paginate,
     paginate_list,
     paginate_many,
-    selects,
     sort_key,
     to_global_id,
 )
@@ -326,7 +326,7 @@ class Application(Node):
     ) -> Connection[Release] | None:
         ctx = info.context
         query = _release_query(ctx, sort, filter)
-        args = PageArgs(first=first, last=last, after=after, before=before)
+        args = page_args(info, first, last, after, before)
 
         async def batch(ctx: Context, keys: Sequence[uuid.UUID]) -> list[Connection[Release]]:
             return await paginate_many(
@@ -374,7 +374,7 @@ class Release(Node):
         return paginate_list(
             items,
             CONTAINER_SORT,
-            PageArgs(first=first, last=last, after=after, before=before),
+            page_args(info, first, last, after, before),
             lambda c: {"position": c.position},
             Container.from_store,
         )
@@ -709,9 +709,8 @@ class ApplicationsQueries:
         return await paginate(
             ctx.pool,
             _application_query(ctx, sort, filter),
-            PageArgs(first=first, last=last, after=after, before=before),
+            page_args(info, first, last, after, before),
             to_node,
-            with_count=selects(info, "count"),
         )
 
     @strawberry.field(description="One release, or null when absent.")
@@ -735,9 +734,8 @@ class ApplicationsQueries:
         return await paginate(
             ctx.pool,
             _release_query(ctx, sort, filter),
-            PageArgs(first=first, last=last, after=after, before=before),
+            page_args(info, first, last, after, before),
             _release_node(ctx),
-            with_count=selects(info, "count"),
         )
 
 

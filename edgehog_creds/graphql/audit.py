@@ -21,12 +21,11 @@ from .filters import IdFilter, StringFilter, to_filter
 from .relay import (
     Connection,
     Node,
-    PageArgs,
     SortOrder,
     from_global_id,
+    page_args,
     paginate,
     parse_global_id,
-    selects,
     sort_key,
     to_global_id,
 )
@@ -133,7 +132,6 @@ class AuditQueries:
         return await paginate(
             ctx.pool,
             store.list_query(ctx.tenant.id, where, sort_keys),
-            PageArgs(first=first, last=last, after=after, before=before),
+            page_args(info, first, last, after, before),
             lambda r: AuditEvent.from_store(store.AuditEvent.from_row(r)),
-            with_count=selects(info, "count"),
         )

@@ -39,9 +39,9 @@ from .relay import (
     PageArgs,
     SortOrder,
     from_global_id,
+    page_args,
     paginate,
     paginate_many,
-    selects,
     sort_key,
     to_global_id,
 )
@@ -146,7 +146,7 @@ class Device(Node):
             "devices.deployments",
             store.deployments_query(ctx.tenant.id, None, []),
             store.DEPLOYMENT_DEVICE,
-            PageArgs(first=first, last=last, after=after, before=before),
+            page_args(info, first, last, after, before),
             lambda r: Deployment.from_store(store.deployment_from_row(r)),
         )
         return await pages.load(self._uuid)
@@ -529,9 +529,8 @@ class DevicesQueries:
         return await paginate(
             ctx.pool,
             store.devices_query(ctx.tenant.id, where, sort_keys),
-            PageArgs(first=first, last=last, after=after, before=before),
+            page_args(info, first, last, after, before),
             lambda r: Device.from_store(store.device_from_row(r)),
-            with_count=selects(info, "count"),
         )
 
     @strawberry.field(description="One deployment, or null when absent.")
@@ -567,9 +566,8 @@ class DevicesQueries:
         return await paginate(
             ctx.pool,
             store.deployments_query(ctx.tenant.id, where, sort_keys),
-            PageArgs(first=first, last=last, after=after, before=before),
+            page_args(info, first, last, after, before),
             lambda r: Deployment.from_store(store.deployment_from_row(r)),
-            with_count=selects(info, "count"),
         )
 
     @strawberry.field(

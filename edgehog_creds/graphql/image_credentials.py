@@ -20,11 +20,10 @@ from .filters import IdFilter, StringFilter, to_filter
 from .relay import (
     Connection,
     Node,
-    PageArgs,
     SortOrder,
     from_global_id,
+    page_args,
     paginate,
-    selects,
     sort_key,
     to_global_id,
 )
@@ -83,7 +82,7 @@ class ImageCredentials(Node):
         # Imported here: devices.py imports this module at its top.
         from .devices import deliveries_of
 
-        args = PageArgs(first=first, last=last, after=after, before=before)
+        args = page_args(info, first, last, after, before)
         return await deliveries_of(info.context, self._uuid, args)
 
     @strawberry.field(
@@ -105,7 +104,7 @@ class ImageCredentials(Node):
         # Imported here: applications.py imports this module at its top.
         from .applications import containers_using_credentials
 
-        args = PageArgs(first=first, last=last, after=after, before=before)
+        args = page_args(info, first, last, after, before)
         return await containers_using_credentials(info.context, self._uuid, args)
 
 
@@ -219,9 +218,8 @@ class ImageCredentialsQueries:
         return await paginate(
             ctx.pool,
             query,
-            PageArgs(first=first, last=last, after=after, before=before),
+            page_args(info, first, last, after, before),
             ImageCredentials.from_record,
-            with_count=selects(info, "count"),
         )
 
 

@@ -7,12 +7,11 @@ values in that sort, so a cursor stays valid (and checkable) under its sort.
 
 from __future__ import annotations
 
-import asyncio
 import base64
 import binascii
 import uuid
 from binascii import b2a_base64
-from collections.abc import Awaitable, Callable, Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from enum import Enum
@@ -81,12 +80,11 @@ class Edge(Generic[NodeT]):
 class Connection(Generic[NodeT]):
     page_info: PageInfo
     edges: list[Edge[NodeT]] | None
-    _count: strawberry.Private[Callable[[], Awaitable[int]]]
-
-    @strawberry.field(description="Total matching the filter, across all pages.")
-    async def count(self) -> int | None:
-        # Only runs when asked for: a COUNT over a large tenant is not free.
-        return await self._count()
+    # Counted only when the query selects it (PageArgs.count): a COUNT over a
+    # large tenant is not free. Plain data, so execution.py serialises it.
+    count: int | None = strawberry.field(
+        description="Total matching the filter, across all pages."
+    )
 
 
 @strawberry.enum
@@ -160,10 +158,19 @@ def decode_cursor(cursor: str, sort: Sequence[q.SortKey], field: str) -> tuple[A
 
 @dataclass(frozen=True)
 class PageArgs:
+    """The page a query asks for: its arguments, and whether it selects `count`."""
+
     first: int | None = None
     last: int | None = None
     after: str | None = None
     before: str | None = None
+    count: bool = False
+
+
+def page_args(
+    info: Any, first: int | None, last: int | None, after: str | None, before: str | None
+) -> PageArgs:
+    return PageArgs(first, last, after, before, count=selects(info, "count"))
 
 
 def _check_page_args(args: PageArgs) -> None:
@@ -191,13 +198,10 @@ async def paginate(
     query: q.ListQuery,
     args: PageArgs,
     to_node: Callable[[asyncpg.Record], NodeT],
-    *,
-    with_count: bool = False,
 ) -> Connection[NodeT]:
     """A Relay connection over `query`, keyset-paginated in either direction.
 
-    `with_count` fetches the count with the page, in the same query;
-    otherwise it runs only if `count` is resolved.
+    When the query selects `count` it comes with the page, in the same query.
     """
     limit, backward, positions = _page_plan(query.sort, args)
     async with pool.acquire() as conn:
@@ -208,7 +212,7 @@ async def paginate(
             after=positions.get("after"),
             before=positions.get("before"),
             backward=backward,
-            with_total=with_count,
+            with_total=args.count,
         )
         # The other direction: is there anything on the far side of the cursor
         # we started from? Only asked when a cursor was given.
@@ -218,20 +222,13 @@ async def paginate(
             if start is not None
             else False
         )
-        if with_count and total is None:  # an empty page carries no total
+        if args.count and total is None:  # an empty page carries no total
             total = await q.count(conn, query)
 
     encode = cursor_encoder(query.sort)
     edges = [Edge(cursor=encode(r), node=to_node(r)) for r in rows]
     page_info = _page_info(edges, more=more, beyond=beyond, backward=backward)
-
-    async def count() -> int:
-        if total is not None:
-            return total
-        async with pool.acquire() as conn:
-            return await q.count(conn, query)
-
-    return Connection(page_info=page_info, edges=edges, _count=count)
+    return Connection(page_info=page_info, edges=edges, count=total)
 
 
 # --- connections nested under a list ----------------------------------------------
@@ -281,7 +278,7 @@ async def paginate_many(
     """One connection per key (rows whose `partition` column equals it), in key order.
 
     One query for all the pages, one more only when a cursor is given, and,
-    when any of them asks for `count`, one GROUP BY shared by all.
+    when the query selects `count`, one GROUP BY for all of them.
     """
     limit, backward, positions = _page_plan(query.sort, args)
     keys = list(keys)
@@ -302,21 +299,7 @@ async def paginate_many(
             if start is not None
             else set()
         )
-
-    shared: dict[str, asyncio.Future[dict[Any, int]]] = {}
-
-    async def all_counts() -> dict[Any, int]:
-        async with pool.acquire() as conn:
-            return await q.count_many(conn, query, partition, keys)
-
-    def count_of(key: Any) -> Callable[[], Awaitable[int]]:
-        async def count() -> int:
-            # The first connection asked starts the one query; the rest await it.
-            if "counts" not in shared:
-                shared["counts"] = asyncio.ensure_future(all_counts())
-            return (await shared["counts"]).get(key, 0)
-
-        return count
+        counts = await q.count_many(conn, query, partition, keys) if args.count else None
 
     encode = cursor_encoder(query.sort)
     connections = []
@@ -324,7 +307,8 @@ async def paginate_many(
         rows, more = pages[key]
         edges = [Edge(cursor=encode(r), node=to_node(r)) for r in rows]
         page_info = _page_info(edges, more=more, beyond=key in beyond, backward=backward)
-        connections.append(Connection(page_info=page_info, edges=edges, _count=count_of(key)))
+        count = counts.get(key, 0) if counts is not None else None
+        connections.append(Connection(page_info=page_info, edges=edges, count=count))
     return connections
 
 
@@ -363,12 +347,8 @@ def paginate_list(
         beyond = any(key <= start for key, _ in keyed)
     encode = cursor_encoder(sort)
     edges = [Edge(cursor=encode(values(item)), node=to_node(item)) for _, item in page]
-
-    async def count() -> int:
-        return len(items)
-
     return Connection(
         page_info=_page_info(edges, more=more, beyond=beyond, backward=backward),
         edges=edges,
-        _count=count,
+        count=len(items),
     )
