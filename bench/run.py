@@ -59,6 +59,7 @@ N_CREDENTIALS = 1000
 PAGE = 50
 CONTAINERS_PER_RELEASE = 20
 FANOUT = 1000
+NO_REUSE = "ours-no-reuse"  # our service with EDGEHOG_CREDS_OPENED_CACHE_SECONDS=0
 
 DURATION = int(os.environ.get("BENCH_DURATION", "10"))
 WARMUP = int(os.environ.get("BENCH_WARMUP", "3"))
@@ -322,15 +323,18 @@ def serving(name: str, cmd: list[str], env: dict[str, str], cwd: Path = ROOT) ->
         log.close()
 
 
-def our_server(fx: Fixture) -> contextlib.AbstractContextManager[Server]:
+def our_server(
+    fx: Fixture, name: str = "ours", **settings: str
+) -> contextlib.AbstractContextManager[Server]:
     cli = Path(sys.executable).with_name("edgehog-creds")
     env = {
         "DATABASE_URL": fx.dsn,
         "EDGEHOG_CREDS_SECRET_KEY": fx.secret_key,
         "EDGEHOG_CREDS_DATA_DIR": str(WORK / "data"),
         "EDGEHOG_CREDS_GRAPHIQL": "0",
+        **settings,
     }
-    return serving("ours", [str(cli), "serve", "--host", "127.0.0.1", "--port", "{port}"], env)
+    return serving(name, [str(cli), "serve", "--host", "127.0.0.1", "--port", "{port}"], env)
 
 
 def floor_server(fx: Fixture) -> contextlib.AbstractContextManager[Server]:
@@ -792,14 +796,25 @@ def scenario_payload(s: Servers, fx: Fixture) -> dict:
     fanouts = {}
     for side in (ours, floor):
         fanouts[side.name] = fanout(side.url, pairs, side.name)
+    # The same service told not to reuse opened passwords (the security
+    # model's setting): every payload opens its 20 sealed boxes again.
+    with our_server(fx, NO_REUSE, EDGEHOG_CREDS_OPENED_CACHE_SECONDS="0") as server:
+        url = f"{server.base}/tenants/{TENANT}/api"
+        no_reuse = Side(NO_REUSE, url, bearer(device_token), body, server)
+        check_payload(no_reuse)
+        loads.update(measure([no_reuse], "payload"))
+        fanouts[NO_REUSE] = fanout(url, pairs, NO_REUSE)
     return figures(
         loads["ours"], None, loads["floor"], s.ours.rss_mb(),
         fanout_per_s=round(fanouts["ours"].rps, 1),
         fanout_floor_per_s=round(fanouts["floor"].rps, 1),
         fanout_floor_ratio=ratio(fanouts["ours"].rps, fanouts["floor"].rps),
         fanout_p99_ms=round(fanouts["ours"].p99_ms, 2),
+        no_reuse_per_s=round(loads[NO_REUSE].rps, 1),
+        no_reuse_p99_ms=round(loads[NO_REUSE].p99_ms, 2),
+        fanout_no_reuse_per_s=round(fanouts[NO_REUSE].rps, 1),
         containers=CONTAINERS_PER_RELEASE,
-        sides=sides_detail(**loads),
+        sides=sides_detail(**{name.replace("-", "_"): load for name, load in loads.items()}),
     )
 
 
@@ -842,6 +857,10 @@ def table(results: dict[str, dict]) -> str:
                          f"ours {r['fanout_per_s']:.1f} payloads/s, floor "
                          f"{r['fanout_floor_per_s']:.1f}, ours/floor "
                          f"{fmt(r['fanout_floor_ratio'], '.2f')}")
+        if "no_reuse_per_s" in r:
+            lines.append(f"{'':<9} ours with EDGEHOG_CREDS_OPENED_CACHE_SECONDS=0: "
+                         f"{r['no_reuse_per_s']:.1f} req/s, p99 {r['no_reuse_p99_ms']:.1f} ms; "
+                         f"fan-out {r['fanout_no_reuse_per_s']:.1f} payloads/s")
     return "\n".join(lines)
 
 
