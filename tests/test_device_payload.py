@@ -546,69 +546,59 @@ async def test_a_record_is_all_or_nothing(tenant, pool):
     assert not await payload_store.record_deliveries(
         pool, tenant.id, ids[:1], device_id=where["device_id"], deployment_id=uuid.uuid4()
     )
-    assert (
-        await pool.fetchval(
-            "SELECT count(*) FROM credential_deliveries WHERE tenant_id = $1", tenant.id
-        )
-        == 0
-    )
+    assert await _deliveries(pool, tenant) == 0
     assert await payload_store.record_deliveries(pool, tenant.id, ids[:1], **where)
-    assert (
-        await pool.fetchval(
-            "SELECT count(*) FROM credential_deliveries WHERE tenant_id = $1", tenant.id
-        )
-        == 1
+    assert await _deliveries(pool, tenant) == 1
+
+
+async def _deliveries(pool, tenant) -> int:
+    return await pool.fetchval(
+        "SELECT count(*) FROM credential_deliveries WHERE tenant_id = $1", tenant.id
     )
+
+
+async def _payload_read_during(tenant, pool, token, deployment_id, change) -> dict:
+    """The payload, read while `change(conn)` is applied but not yet committed."""
+    async with pool.acquire() as conn:
+        tx = conn.transaction()
+        await tx.start()
+        await change(conn)
+        reading = asyncio.create_task(read_payload(tenant, token, deployment_id))
+        await asyncio.sleep(0.3)
+        assert not reading.done()  # recording the delivery waits for the change's row lock
+        await tx.commit()
+    return await asyncio.wait_for(reading, 10)
 
 
 async def test_credentials_deleted_between_the_two_reads_are_refused(tenant, pool):
     creds = await _credentials(tenant, "racy", "u", PASSWORD)
     deployment_id, token, _ = await deployed(tenant, pool, [container(PRIVATE, creds)])
-    async with pool.acquire() as conn:
-        # A delete in flight: containers detached, row deleted, not committed.
-        tx = conn.transaction()
-        await tx.start()
+
+    # A delete in flight: containers detached, row deleted, not committed. The
+    # payload reads the containers and sealed passwords (as committed), opens
+    # them, waits on the row lock to record the delivery, and finds it gone:
+    # refused, nothing partial, no delivery.
+    async def delete(conn):
         await credentials_store.delete(conn, tenant.id, uuid_of(creds), actor="racer")
-        # The payload reads the containers and sealed passwords (as committed),
-        # opens them, then waits on the row lock to record the delivery...
-        reading = asyncio.create_task(read_payload(tenant, token, deployment_id))
-        await asyncio.sleep(0.3)
-        assert not reading.done()
-        await tx.commit()
-    # ...and finds it gone: refused, nothing partial, no delivery.
-    body = await asyncio.wait_for(reading, 10)
+
+    body = await _payload_read_during(tenant, pool, token, deployment_id, delete)
     assert body["data"] == {"devicePayload": None}
     assert errors_of(body) == [("credentials_deleted", [])]
     assert PRIVATE in body["errors"][0]["message"]
-    assert (
-        await pool.fetchval(
-            "SELECT count(*) FROM credential_deliveries WHERE image_credentials_id = $1",
-            uuid_of(creds),
-        )
-        == 0
-    )
+    assert await _deliveries(pool, tenant) == 0
 
 
 async def test_a_deployment_withdrawn_while_its_payload_is_built_is_not_found(tenant, pool):
     creds = await _credentials(tenant, "withdrawn", "u", PASSWORD)
     deployment_id, token, _ = await deployed(tenant, pool, [container(PRIVATE, creds)])
-    async with pool.acquire() as conn:
-        tx = conn.transaction()
-        await tx.start()
+
+    async def withdraw(conn):
         await devices_store.delete_deployment(conn, tenant.id, uuid_of(deployment_id), actor="x")
-        reading = asyncio.create_task(read_payload(tenant, token, deployment_id))
-        await asyncio.sleep(0.3)
-        assert not reading.done()  # the record waits for the deployment's row lock
-        await tx.commit()
-    body = await asyncio.wait_for(reading, 10)
+
+    body = await _payload_read_during(tenant, pool, token, deployment_id, withdraw)
     assert body["data"] == {"devicePayload": None}
     assert errors_of(body) == [("not_found", ["deploymentId"])]
-    assert (
-        await pool.fetchval(
-            "SELECT count(*) FROM credential_deliveries WHERE tenant_id = $1", tenant.id
-        )
-        == 0
-    )
+    assert await _deliveries(pool, tenant) == 0
 
 
 async def test_deleting_credentials_forgets_their_opened_password(tenant, pool, vault):
@@ -622,7 +612,6 @@ async def test_deleting_credentials_forgets_their_opened_password(tenant, pool, 
     assert errors_of(await read_payload(tenant, token, deployment_id)) == [
         ("credentials_deleted", [])
     ]
-
 
 # --- release templates ------------------------------------------------------------
 
