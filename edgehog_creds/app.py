@@ -6,6 +6,7 @@ one process (the tests do).
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import logging
 import re
@@ -117,19 +118,25 @@ def create_app(
             )
         if not vault.can_open:
             log.warning("holding only the public key: devicePayload is unavailable here")
-        if state["pool"] is not None:
-            yield
-            return
-        dsn = settings.database_url or db.start_embedded_postgres(settings.data_dir / "pg")
-        applied = await db.migrate_dsn(dsn)
-        if applied:
-            log.info("applied migrations: %s", ", ".join(applied))
-        state["pool"] = await db.create_pool(dsn, settings.pool_min_size, settings.pool_max_size)
+        forgetting = asyncio.create_task(_forget_expired_passwords(vault))
         try:
-            yield
+            if state["pool"] is not None:
+                yield
+                return
+            dsn = settings.database_url or db.start_embedded_postgres(settings.data_dir / "pg")
+            applied = await db.migrate_dsn(dsn)
+            if applied:
+                log.info("applied migrations: %s", ", ".join(applied))
+            state["pool"] = await db.create_pool(
+                dsn, settings.pool_min_size, settings.pool_max_size
+            )
+            try:
+                yield
+            finally:
+                await state["pool"].close()
+                state["pool"] = None
         finally:
-            await state["pool"].close()
-            state["pool"] = None
+            forgetting.cancel()
 
     async def find_tenant(slug: str) -> Tenant | None:
         tenant = tenant_cache.get(slug)
@@ -223,6 +230,17 @@ def create_app(
     )
     app.state.vault = vault
     return app
+
+
+FORGET_EVERY = 5.0  # seconds
+
+
+async def _forget_expired_passwords(vault: Vault) -> None:
+    # Opened passwords leave memory within seconds of expiring, even when no
+    # payload comes along to push them out.
+    while True:
+        await asyncio.sleep(FORGET_EVERY)
+        vault.forget_expired()
 
 
 class AccessLog:

@@ -191,7 +191,8 @@ def _container_label(c: store.ContainerCredentials) -> str:
 
 
 def _refuse_deleted_credentials(
-    containers: list[store.ContainerCredentials], present: set[uuid.UUID] | dict[uuid.UUID, Any]
+    containers: list[store.ContainerCredentials],
+    present: dict[uuid.UUID, store.SealedCredentials],
 ) -> None:
     """Raise credentials_deleted for every container whose credentials are gone.
 

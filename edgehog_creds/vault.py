@@ -115,16 +115,25 @@ class Vault:
     def remembers(self, tenant_id: uuid.UUID, credential_id: uuid.UUID) -> bool:
         return (tenant_id, credential_id) in self._opened
 
-    def _remember(self, key: tuple[uuid.UUID, uuid.UUID], sealed: Sealed, password: Secret) -> None:
+    def forget_expired(self) -> None:
+        """Drop every password kept longer than remember_seconds.
+
+        Entries sit in the order they expire (one lifetime for all, and a
+        renewed entry moves to the end), so this stops at the first live one.
+        """
         now = self._clock()
+        while self._opened:
+            oldest = next(iter(self._opened))
+            if self._opened[oldest][2] > now:
+                break
+            del self._opened[oldest]
+
+    def _remember(self, key: tuple[uuid.UUID, uuid.UUID], sealed: Sealed, password: Secret) -> None:
+        self.forget_expired()
         if len(self._opened) >= self._remember_max:
-            # Drop what has expired; if that frees nothing, the oldest entry.
-            for old in [k for k, v in self._opened.items() if v[2] <= now]:
-                del self._opened[old]
-            if len(self._opened) >= self._remember_max:
-                del self._opened[next(iter(self._opened))]
-        self._opened.pop(key, None)  # re-insert: dict order stays oldest first
-        self._opened[key] = (sealed, password, now + self._remember_seconds)
+            del self._opened[next(iter(self._opened))]
+        self._opened.pop(key, None)  # re-inserted at the end: the order stays by expiry
+        self._opened[key] = (sealed, password, self._clock() + self._remember_seconds)
 
     def _open(self, tenant_id: uuid.UUID, credential_id: uuid.UUID, sealed: Sealed) -> Secret:
         if self._private_key is None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import base64
 import os
 import uuid
@@ -218,3 +219,33 @@ def test_the_remembering_time_is_a_setting(key):
 def test_a_bad_remembering_time_names_the_setting(bad):
     with pytest.raises(ConfigError, match="EDGEHOG_CREDS_OPENED_CACHE_SECONDS"):
         load_settings({"EDGEHOG_CREDS_OPENED_CACHE_SECONDS": bad})
+
+
+def test_forget_expired_drops_only_what_has_expired(key):
+    clock = Clock()
+    vault = Vault(key.public_key, key, remember_seconds=60, clock=clock)
+    t, old, new = uuid.uuid4(), uuid.uuid4(), uuid.uuid4()
+    vault.open(t, old, vault.seal(t, old, Secret("a")))
+    clock.now += 30
+    vault.open(t, new, vault.seal(t, new, Secret("b")))
+    clock.now += 31  # old: 61 s, new: 31 s
+    vault.forget_expired()
+    assert (vault.remembers(t, old), vault.remembers(t, new)) == (False, True)
+
+
+async def test_the_server_forgets_expired_passwords_without_being_asked(key, monkeypatch):
+    from edgehog_creds import app as app_module
+    from tests.conftest import test_settings
+
+    monkeypatch.setattr(app_module, "FORGET_EVERY", 0.01)
+    clock = Clock()
+    vault = Vault(key.public_key, key, remember_seconds=60, clock=clock)
+    t, c = uuid.uuid4(), uuid.uuid4()
+    vault.open(t, c, vault.seal(t, c, Secret("pw")))
+    app = app_module.create_app(test_settings(), pool=object(), vault=vault)  # type: ignore[arg-type]
+    async with app.router.lifespan_context(app):
+        await asyncio.sleep(0.05)
+        assert vault.remembers(t, c)
+        clock.now += 61
+        await asyncio.sleep(0.05)
+        assert not vault.remembers(t, c)
