@@ -89,3 +89,29 @@ def test_the_document_cache_is_bounded_and_skips_long_documents(monkeypatch):
     document, errors = ours.document(long)
     assert document is not None and not errors
     assert long not in ours._documents
+
+
+def test_mutations_with_literals_and_unparsable_text_are_never_kept():
+    ours = Executor(build_schema())
+    inline = (
+        'mutation { createImageCredentials(input: {label: "l", username: "u", '
+        'password: "inline-secret"}) { result { id } } }'
+    )
+    mistyped = (
+        'mutation { createImageCredentials(input: {label: "l", username: "u", '
+        "password: inline_secret}) { result { id } } }"
+    )
+    document, errors = ours.document(inline)
+    assert document is not None and not errors
+    document, errors = ours.document(mistyped)
+    assert document is None and "inline_secret" in errors[0].message
+    document, errors = ours.document('{ broken "inline-secret"')
+    assert document is None and errors
+    assert ours._documents == {}
+    # A mutation that takes its values from variables is kept, as queries are.
+    variables_only = (
+        "mutation($i: CreateImageCredentialsInput!) { createImageCredentials(input: $i) "
+        "{ result { id } } }"
+    )
+    assert ours.document(variables_only)[0] is not None
+    assert list(ours._documents) == [variables_only]

@@ -21,7 +21,22 @@ from __future__ import annotations
 from collections import OrderedDict
 from typing import Any
 
-from graphql import DocumentNode, ExecutionResult, GraphQLError, execute, parse, specified_rules
+from graphql import (
+    BREAK,
+    DocumentNode,
+    ExecutionResult,
+    GraphQLError,
+    ListValueNode,
+    ObjectValueNode,
+    OperationType,
+    ValueNode,
+    VariableNode,
+    Visitor,
+    execute,
+    parse,
+    specified_rules,
+    visit,
+)
 from strawberry.execution import optimized_is_awaitable
 from strawberry.schema.schema import validate_document
 
@@ -30,9 +45,43 @@ from .schema import Schema
 
 # Clients send the same few documents again and again. Long ones are parsed
 # every time, so the cache holds at most _MAX_DOCUMENTS * _MAX_CACHED_LENGTH
-# characters of query text (and their documents).
+# characters of query text (and their documents); see _safe_to_keep for what
+# is never kept.
 _MAX_DOCUMENTS = 256
 _MAX_CACHED_LENGTH = 16 * 1024
+
+
+class _Literals(Visitor):
+    """Finds any literal value (a string, number, enum, boolean or null) in a document."""
+
+    found = False
+
+    def enter(self, node: Any, *_: Any) -> Any:
+        if isinstance(node, ValueNode) and not isinstance(
+            node, (VariableNode, ListValueNode, ObjectValueNode)
+        ):
+            self.found = True
+            return BREAK
+        return None
+
+
+def _safe_to_keep(document: DocumentNode | None) -> bool:
+    """Queries, and mutations that take every value from variables.
+
+    A mutation's text can hold a password literal (GraphiQL users write them
+    inline, and a mistyped one is quoted in its validation error): such a
+    document, and its errors, must not outlive the request.
+    """
+    if document is None:
+        return False  # unparsable text could be anything
+    if all(
+        getattr(d, "operation", OperationType.QUERY) is OperationType.QUERY
+        for d in document.definitions
+    ):
+        return True
+    literals = _Literals()
+    visit(document, literals)
+    return not literals.found
 
 
 class Executor:
@@ -50,14 +99,15 @@ class Executor:
         if held is not None:
             self._documents.move_to_end(query)
             return held
+        document: DocumentNode | None = None
         try:
-            document: DocumentNode | None = parse(query)
+            document = parse(query)
         except GraphQLError as error:
             prepared: tuple[DocumentNode | None, list[GraphQLError]] = (None, [error])
         else:
             errors = validate_document(self._graphql_schema, document, self._rules)
             prepared = (None, errors) if errors else (document, [])
-        if len(query) <= _MAX_CACHED_LENGTH:
+        if len(query) <= _MAX_CACHED_LENGTH and _safe_to_keep(document):
             self._documents[query] = prepared
             if len(self._documents) > _MAX_DOCUMENTS:
                 self._documents.popitem(last=False)
