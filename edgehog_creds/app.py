@@ -31,7 +31,7 @@ from .graphql.context import Context
 from .graphql.errors import format_errors, log_exception
 from .graphql.executor import Executor
 from .graphql.schema import build_schema
-from .store import tenants
+from .store import devices, tenants
 from .store.tenants import Tenant
 from .vault import Vault, load_vault
 
@@ -149,8 +149,6 @@ def create_app(
     async def authenticate(request: Request, tenant: Tenant) -> Principal:
         token = bearer_token(request.headers.get("authorization"))
         if token.startswith(DEVICE_TOKEN_PREFIX):
-            from .store import devices
-
             device = await devices.get_by_token(state["pool"], tenant, token)
             if device is None:
                 raise AuthError("unknown device token")

@@ -148,7 +148,7 @@ async def test_internal_errors_are_generic_and_logged_without_values(
     async def broken(*args, **kwargs):
         raise RuntimeError(f"boom with {PASSWORD}")
 
-    monkeypatch.setattr(store, "get", broken)
+    monkeypatch.setattr(store, "get_many", broken)
     missing = to_global_id("ImageCredentials", uuid.uuid4())
     body = await tenant.gql(GET_ONE, {"id": missing})
     assert body["errors"][0]["code"] == "internal"

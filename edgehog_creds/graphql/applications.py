@@ -32,7 +32,6 @@ from ..docker_auth import InvalidImageReference, parse_image_reference
 from ..errors import Invalid, NotFound, raise_all
 from ..store import applications as application_store
 from ..store import containers as container_store
-from ..store import image_credentials as credentials_store
 from ..store import releases as release_store
 from ..store.containers import ContainerSpec, EnvVar
 from ..store.query import ListQuery, SortKey
@@ -40,6 +39,7 @@ from .context import Context
 from .filters import IdFilter, StringFilter, to_filter
 from .image_credentials import TYPE as CREDENTIALS_TYPE
 from .image_credentials import ImageCredentials
+from .image_credentials import load as load_credentials
 from .loaders import loader
 from .relay import (
     Connection,
@@ -47,6 +47,7 @@ from .relay import (
     PageArgs,
     SortOrder,
     from_global_id,
+    id_filter,
     page_args,
     paginate,
     paginate_list,
@@ -103,14 +104,6 @@ async def _batch_images(ctx: Context, image_ids: Sequence[uuid.UUID]) -> list[Im
     return [Image.from_store(found[i]) if i in found else None for i in image_ids]
 
 
-async def _batch_credentials(
-    ctx: Context, ids: Sequence[uuid.UUID]
-) -> list[ImageCredentials | None]:
-    async with ctx.pool.acquire() as conn:
-        found = await credentials_store.get_many(conn, ctx.tenant.id, list(ids))
-    return [ImageCredentials.from_store(found[i]) if i in found else None for i in ids]
-
-
 def _applications(ctx: Context) -> DataLoader[uuid.UUID, Application | None]:
     return loader(ctx, "applications.Application", _batch_applications)
 
@@ -129,10 +122,6 @@ def _containers(ctx: Context) -> DataLoader[uuid.UUID, Container | None]:
 
 def _images(ctx: Context) -> DataLoader[uuid.UUID, Image | None]:
     return loader(ctx, "applications.Image", _batch_images)
-
-
-def _credentials(ctx: Context) -> DataLoader[uuid.UUID, ImageCredentials | None]:
-    return loader(ctx, "applications.ImageCredentials", _batch_credentials)
 
 
 async def load_application(ctx: Context, application_id: uuid.UUID) -> Application | None:
@@ -158,7 +147,7 @@ async def _load_credentials(
 ) -> ImageCredentials | None:
     if credentials_id is None:
         return None
-    return await _credentials(ctx).load(credentials_id)
+    return await load_credentials(ctx, credentials_id)
 
 
 NODE_LOADERS = {
@@ -257,7 +246,7 @@ def _application_query(
     where = to_filter(
         filter,
         application_store.FILTERABLE,
-        {"id": lambda v: from_global_id(v, APPLICATION, "filter.id")},
+        {"id": id_filter(APPLICATION, "filter.id")},
     )
     return application_store.list_query(ctx.tenant.id, where, keys)
 
@@ -272,8 +261,8 @@ def _release_query(
         filter,
         release_store.FILTERABLE,
         {
-            "id": lambda v: from_global_id(v, RELEASE, "filter.id"),
-            "application_id": lambda v: from_global_id(v, APPLICATION, "filter.applicationId"),
+            "id": id_filter(RELEASE, "filter.id"),
+            "application_id": id_filter(APPLICATION, "filter.applicationId"),
         },
     )
     return release_store.list_query(ctx.tenant.id, where, keys)

@@ -22,7 +22,7 @@ from .relay import (
     Connection,
     Node,
     SortOrder,
-    from_global_id,
+    id_filter,
     page_args,
     paginate,
     parse_global_id,
@@ -127,7 +127,7 @@ class AuditQueries:
         where = to_filter(
             filter,
             store.FILTERABLE,
-            {"id": lambda v: from_global_id(v, TYPE, "filter.id"), "entity_id": _entity_id},
+            {"id": id_filter(TYPE, "filter.id"), "entity_id": _entity_id},
         )
         return await paginate(
             ctx.pool,

@@ -13,7 +13,6 @@ from collections.abc import Callable, Sequence
 from dataclasses import fields
 from datetime import datetime
 from enum import Enum
-from typing import TYPE_CHECKING, Annotated
 
 import asyncpg
 import strawberry
@@ -26,11 +25,12 @@ from ..auth import new_device_token
 from ..errors import NotFound, raise_all
 from ..secrets import Secret
 from ..store import devices as store
-from ..store import image_credentials as credentials_store
 from ..store.query import Column, ListQuery
+from .applications import RELEASE, Release, load_release
 from .context import Context
 from .filters import IdFilter, StringFilter, to_filter
 from .image_credentials import ImageCredentials
+from .image_credentials import load as load_credentials
 from .loaders import loader
 from .relay import (
     Connection,
@@ -39,6 +39,7 @@ from .relay import (
     PageArgs,
     SortOrder,
     from_global_id,
+    id_filter,
     page_args,
     paginate,
     paginate_many,
@@ -48,13 +49,9 @@ from .relay import (
 from .results import MutationError
 from .scalars import BigInt, Json
 
-if TYPE_CHECKING:
-    from .applications import Release
-
 DEVICE = "Device"
 DEPLOYMENT = "Deployment"
 DELIVERY = "CredentialDelivery"
-RELEASE = "Release"  # the applications module's global-id type name
 
 # --- loaders ------------------------------------------------------------------
 
@@ -70,14 +67,6 @@ async def _batch_deployments(
 ) -> list[store.Deployment | None]:
     async with ctx.pool.acquire() as conn:
         found = await store.get_deployments(conn, ctx.tenant.id, list(ids))
-    return [found.get(i) for i in ids]
-
-
-async def _batch_credentials(
-    ctx: Context, ids: Sequence[uuid.UUID]
-) -> list[credentials_store.ImageCredentials | None]:
-    async with ctx.pool.acquire() as conn:
-        found = await credentials_store.get_many(conn, ctx.tenant.id, list(ids))
     return [found.get(i) for i in ids]
 
 
@@ -178,10 +167,7 @@ class Deployment(Node):
     @strawberry.field
     async def release(
         self, info: Info[Context, None]
-    ) -> Annotated[Release, strawberry.lazy("edgehog_creds.graphql.applications")] | None:
-        # Imported here: applications.py may import this module (lazily) in turn.
-        from .applications import load_release
-
+    ) -> Release | None:
         return await load_release(info.context, self._release_id)
 
 
@@ -214,11 +200,7 @@ class CredentialDelivery(Node):
 
     @strawberry.field(description="Null once the credentials have been deleted.")
     async def image_credentials(self, info: Info[Context, None]) -> ImageCredentials | None:
-        ctx = info.context
-        row = await loader(ctx, "devices.image_credentials", _batch_credentials).load(
-            self._credentials_id
-        )
-        return ImageCredentials.from_store(row) if row else None
+        return await load_credentials(info.context, self._credentials_id)
 
 
 async def deliveries_of(
@@ -453,12 +435,7 @@ class DeploymentFilterInput:
     state: DeploymentFilterState | None = None
 
 
-# Filter input attribute -> store column.
-_DEVICE_FILTERS = {
-    "id": store.DEVICE_ID,
-    "device_id": store.DEVICE_DEVICE_ID,
-    "name": store.DEVICE_NAME,
-}
+# Filter input attribute -> store column (devices' are named as their columns).
 _DEPLOYMENT_FILTERS = {
     "id": store.DEPLOYMENT_ID,
     "device": store.DEPLOYMENT_DEVICE,
@@ -467,23 +444,7 @@ _DEPLOYMENT_FILTERS = {
 }
 
 
-def _id_converter(type_name: str, field: str):
-    return lambda value: from_global_id(value, type_name, field)
-
-
 # --- node loaders ---------------------------------------------------------------
-
-
-async def load_device(ctx: Context, device_id: uuid.UUID) -> Device | None:
-    async with ctx.pool.acquire() as conn:
-        row = await store.get_device(conn, ctx.tenant.id, device_id)
-    return Device.from_store(row) if row else None
-
-
-async def load_deployment(ctx: Context, deployment_id: uuid.UUID) -> Deployment | None:
-    async with ctx.pool.acquire() as conn:
-        row = await store.get_deployment(conn, ctx.tenant.id, deployment_id)
-    return Deployment.from_store(row) if row else None
 
 
 async def load_delivery(ctx: Context, delivery_id: uuid.UUID) -> CredentialDelivery | None:
@@ -493,8 +454,8 @@ async def load_delivery(ctx: Context, delivery_id: uuid.UUID) -> CredentialDeliv
 
 
 NODE_LOADERS = {
-    DEVICE: load_device,
-    DEPLOYMENT: load_deployment,
+    DEVICE: _device,
+    DEPLOYMENT: _deployment,
     DELIVERY: load_delivery,
 }
 
@@ -507,7 +468,7 @@ class DevicesQueries:
     @strawberry.field(description="One device, or null when absent.")
     async def device(self, info: Info[Context, None], id: strawberry.ID) -> Device | None:
         info.context.require_user()
-        return await load_device(info.context, from_global_id(id, DEVICE))
+        return await _device(info.context, from_global_id(id, DEVICE))
 
     @strawberry.field(description="Devices of this tenant, keyset-paginated.")
     async def list_devices(
@@ -525,7 +486,7 @@ class DevicesQueries:
         sort_keys = [
             sort_key(store.DEVICE_SORTABLE[s.field.value], s.order) for s in sort or [] if s
         ]
-        where = to_filter(filter, _DEVICE_FILTERS, {"id": _id_converter(DEVICE, "filter.id")})
+        where = to_filter(filter, store.DEVICE_FILTERABLE, {"id": id_filter(DEVICE, "filter.id")})
         return await paginate(
             ctx.pool,
             store.devices_query(ctx.tenant.id, where, sort_keys),
@@ -536,7 +497,7 @@ class DevicesQueries:
     @strawberry.field(description="One deployment, or null when absent.")
     async def deployment(self, info: Info[Context, None], id: strawberry.ID) -> Deployment | None:
         info.context.require_user()
-        return await load_deployment(info.context, from_global_id(id, DEPLOYMENT))
+        return await _deployment(info.context, from_global_id(id, DEPLOYMENT))
 
     @strawberry.field(description="Deployments of this tenant, keyset-paginated.")
     async def list_deployments(
@@ -558,9 +519,9 @@ class DevicesQueries:
             filter,
             _DEPLOYMENT_FILTERS,
             {
-                "id": _id_converter(DEPLOYMENT, "filter.id"),
-                "device": _id_converter(DEVICE, "filter.device"),
-                "release": _id_converter(RELEASE, "filter.release"),
+                "id": id_filter(DEPLOYMENT, "filter.id"),
+                "device": id_filter(DEVICE, "filter.device"),
+                "release": id_filter(RELEASE, "filter.release"),
             },
         )
         return await paginate(

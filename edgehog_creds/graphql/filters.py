@@ -49,14 +49,18 @@ def _attr(op: str) -> str:
     return "in_" if op == "in" else op
 
 
+# (operator, input attribute), in a fixed order so the SQL text is stable.
+_OPERATORS = tuple((op, _attr(op)) for op in sorted(q.OPERATORS))
+
+
 def field_conditions(
     column: q.Column,
     field_filter: Any,
     convert: Callable[[Any], Any] | None = None,
 ) -> list[q.Filter]:
     out: list[q.Filter] = []
-    for op in sorted(q.OPERATORS):
-        value = getattr(field_filter, _attr(op), None)
+    for op, attr in _OPERATORS:
+        value = getattr(field_filter, attr, None)
         if value is None:
             continue
         if convert is not None and op != "is_nil":

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import uuid
+from collections.abc import Sequence
 from datetime import datetime
 from enum import Enum
 from typing import TYPE_CHECKING, Annotated
@@ -17,11 +18,13 @@ from ..secrets import Secret
 from ..store import image_credentials as store
 from .context import Context
 from .filters import IdFilter, StringFilter, to_filter
+from .loaders import loader
 from .relay import (
     Connection,
     Node,
     SortOrder,
     from_global_id,
+    id_filter,
     page_args,
     paginate,
     sort_key,
@@ -177,14 +180,16 @@ class DeleteImageCredentialsResult:
     )
 
 
-def _filter_id(value: str) -> uuid.UUID:
-    return from_global_id(value, TYPE, "filter.id")
+async def _batch(ctx: Context, ids: Sequence[uuid.UUID]) -> list[ImageCredentials | None]:
+    async with ctx.pool.acquire() as conn:
+        found = await store.get_many(conn, ctx.tenant.id, list(ids))
+    return [ImageCredentials.from_store(found[i]) if i in found else None for i in ids]
 
 
 async def load(ctx: Context, credentials_id: uuid.UUID) -> ImageCredentials | None:
-    async with ctx.pool.acquire() as conn:
-        row = await store.get(conn, ctx.tenant.id, credentials_id)
-    return ImageCredentials.from_store(row) if row else None
+    """Credentials by id, batched with every other look-up of the request
+    (imageCredentials(id:), node(id:), Container.imageCredentials, deliveries)."""
+    return await loader(ctx, "image_credentials.ImageCredentials", _batch).load(credentials_id)
 
 
 NODE_LOADERS = {TYPE: load}
@@ -213,7 +218,7 @@ class ImageCredentialsQueries:
         ctx = info.context
         ctx.require_user()
         sort_keys = [sort_key(store.SORTABLE[s.field.value], s.order) for s in sort or [] if s]
-        where = to_filter(filter, store.FILTERABLE, {"id": _filter_id})
+        where = to_filter(filter, store.FILTERABLE, {"id": id_filter(TYPE, "filter.id")})
         query = store.list_query(ctx.tenant.id, where, sort_keys)
         return await paginate(
             ctx.pool,

@@ -54,6 +54,11 @@ def from_global_id(value: str, type_name: str, field: str = "id") -> uuid.UUID:
     return parsed[1]
 
 
+def id_filter(type_name: str, field: str) -> Callable[[str], uuid.UUID]:
+    """For to_filter: a filter value given as a global id of `type_name`, named `field`."""
+    return lambda value: from_global_id(value, type_name, field)
+
+
 @strawberry.interface(description="An object with a global id.")
 class Node:
     id: strawberry.ID

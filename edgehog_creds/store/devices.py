@@ -44,7 +44,7 @@ class Device:
     inserted_at: datetime
 
 
-def _device(row: asyncpg.Record) -> Device:
+def device_from_row(row: asyncpg.Record) -> Device:
     return Device(row["id"], row["device_id"], row["name"], row["inserted_at"])
 
 
@@ -60,10 +60,10 @@ async def create_device(
     try:
         async with conn.transaction():
             row = await conn.fetchrow(
-                """
+                f"""
                 INSERT INTO devices (tenant_id, device_id, name, token_hash)
                 VALUES ($1, $2, $3, $4)
-                RETURNING id, device_id, name, inserted_at
+                RETURNING {DEVICE_COLUMNS}
                 """,
                 tenant_id,
                 device_id,
@@ -85,7 +85,7 @@ async def create_device(
         if exc.constraint_name == "devices_device_id_unique":
             raise Conflict("deviceId") from exc
         raise
-    return _device(row)
+    return device_from_row(row)
 
 
 async def delete_device(
@@ -98,8 +98,7 @@ async def delete_device(
     """
     async with conn.transaction():
         row = await conn.fetchrow(
-            "DELETE FROM devices WHERE tenant_id = $1 AND id = $2 "
-            "RETURNING id, device_id, name, inserted_at",
+            f"DELETE FROM devices WHERE tenant_id = $1 AND id = $2 RETURNING {DEVICE_COLUMNS}",
             tenant_id,
             device_id,
         )
@@ -114,30 +113,19 @@ async def delete_device(
             entity_id=device_id,
             details={"device_id": row["device_id"], "name": row["name"]},
         )
-    return _device(row)
+    return device_from_row(row)
 
-
-async def get_device(
-    conn: asyncpg.Connection, tenant_id: uuid.UUID, device_id: uuid.UUID
-) -> Device | None:
-    row = await conn.fetchrow(
-        "SELECT id, device_id, name, inserted_at FROM devices WHERE tenant_id = $1 AND id = $2",
-        tenant_id,
-        device_id,
-    )
-    return _device(row) if row else None
 
 
 async def get_devices(
     conn: asyncpg.Connection, tenant_id: uuid.UUID, ids: list[uuid.UUID]
 ) -> dict[uuid.UUID, Device]:
     rows = await conn.fetch(
-        "SELECT id, device_id, name, inserted_at FROM devices "
-        "WHERE tenant_id = $1 AND id = ANY($2::uuid[])",
+        f"SELECT {DEVICE_COLUMNS} FROM devices WHERE tenant_id = $1 AND id = ANY($2::uuid[])",
         tenant_id,
         ids,
     )
-    return {r["id"]: _device(r) for r in rows}
+    return {r["id"]: device_from_row(r) for r in rows}
 
 
 async def get_by_token(
@@ -163,10 +151,6 @@ def devices_query(tenant_id: uuid.UUID, filter: Filter | None, sort: list[SortKe
     )
 
 
-def device_from_row(row: asyncpg.Record) -> Device:
-    return _device(row)
-
-
 # --- deployments ----------------------------------------------------------------
 
 DEPLOYMENT_COLUMNS = "id, device_id, release_id, state, inserted_at"
@@ -177,9 +161,6 @@ DEPLOYMENT_RELEASE = Column("release_id", "release_id", "uuid")
 DEPLOYMENT_STATE = Column("state", "state", "text")
 DEPLOYMENT_INSERTED_AT = Column("inserted_at", "inserted_at", "timestamptz")
 DEPLOYMENT_SORTABLE = {c.name: c for c in (DEPLOYMENT_ID, DEPLOYMENT_INSERTED_AT)}
-DEPLOYMENT_FILTERABLE = {
-    c.name: c for c in (DEPLOYMENT_ID, DEPLOYMENT_DEVICE, DEPLOYMENT_RELEASE, DEPLOYMENT_STATE)
-}
 DEPLOYMENT_DEFAULT_SORT = [SortKey(DEPLOYMENT_INSERTED_AT), SortKey(DEPLOYMENT_ID)]
 
 
@@ -192,7 +173,7 @@ class Deployment:
     inserted_at: datetime
 
 
-def _deployment(row: asyncpg.Record) -> Deployment:
+def deployment_from_row(row: asyncpg.Record) -> Deployment:
     return Deployment(
         row["id"], row["device_id"], row["release_id"], row["state"], row["inserted_at"]
     )
@@ -227,10 +208,10 @@ async def create_deployment(
             missing.append(NotFound("deviceId"))
         raise_all(missing)
         row = await conn.fetchrow(
-            """
+            f"""
             INSERT INTO deployments (tenant_id, device_id, release_id)
             VALUES ($1, $2, $3)
-            RETURNING id, device_id, release_id, state, inserted_at
+            RETURNING {DEPLOYMENT_COLUMNS}
             """,
             tenant_id,
             device_id,
@@ -245,7 +226,7 @@ async def create_deployment(
             entity_id=row["id"],
             details={"device_id": str(device_id), "release_id": str(release_id)},
         )
-    return _deployment(row)
+    return deployment_from_row(row)
 
 
 async def delete_deployment(
@@ -258,7 +239,7 @@ async def delete_deployment(
     async with conn.transaction():
         row = await conn.fetchrow(
             "DELETE FROM deployments WHERE tenant_id = $1 AND id = $2 "
-            "RETURNING id, device_id, release_id, state, inserted_at",
+            f"RETURNING {DEPLOYMENT_COLUMNS}",
             tenant_id,
             deployment_id,
         )
@@ -273,31 +254,20 @@ async def delete_deployment(
             entity_id=deployment_id,
             details={"device_id": str(row["device_id"]), "release_id": str(row["release_id"])},
         )
-    return _deployment(row)
+    return deployment_from_row(row)
 
-
-async def get_deployment(
-    conn: asyncpg.Connection, tenant_id: uuid.UUID, deployment_id: uuid.UUID
-) -> Deployment | None:
-    row = await conn.fetchrow(
-        "SELECT id, device_id, release_id, state, inserted_at FROM deployments "
-        "WHERE tenant_id = $1 AND id = $2",
-        tenant_id,
-        deployment_id,
-    )
-    return _deployment(row) if row else None
 
 
 async def get_deployments(
     conn: asyncpg.Connection, tenant_id: uuid.UUID, ids: list[uuid.UUID]
 ) -> dict[uuid.UUID, Deployment]:
     rows = await conn.fetch(
-        "SELECT id, device_id, release_id, state, inserted_at FROM deployments "
+        f"SELECT {DEPLOYMENT_COLUMNS} FROM deployments "
         "WHERE tenant_id = $1 AND id = ANY($2::uuid[])",
         tenant_id,
         ids,
     )
-    return {r["id"]: _deployment(r) for r in rows}
+    return {r["id"]: deployment_from_row(r) for r in rows}
 
 
 def deployments_query(
@@ -312,10 +282,6 @@ def deployments_query(
         filter=filter,
         sort=complete_sort(sort or DEPLOYMENT_DEFAULT_SORT, DEPLOYMENT_ID),
     )
-
-
-def deployment_from_row(row: asyncpg.Record) -> Deployment:
-    return _deployment(row)
 
 
 # --- credential deliveries ------------------------------------------------------
@@ -352,8 +318,7 @@ async def get_delivery(
     conn: asyncpg.Connection, tenant_id: uuid.UUID, delivery_id: uuid.UUID
 ) -> CredentialDelivery | None:
     row = await conn.fetchrow(
-        "SELECT id, image_credentials_id, device_id, deployment_id, delivered_at "
-        "FROM credential_deliveries WHERE tenant_id = $1 AND id = $2",
+        f"SELECT {DELIVERY_COLUMNS} FROM credential_deliveries WHERE tenant_id = $1 AND id = $2",
         tenant_id,
         delivery_id,
     )

@@ -79,16 +79,6 @@ async def create(
     return _from_row(row)
 
 
-async def get(
-    conn: asyncpg.Connection, tenant_id: uuid.UUID, credentials_id: uuid.UUID
-) -> ImageCredentials | None:
-    row = await conn.fetchrow(
-        f"SELECT {COLUMNS} FROM image_credentials WHERE tenant_id = $1 AND id = $2",
-        tenant_id,
-        credentials_id,
-    )
-    return _from_row(row) if row else None
-
 
 async def get_many(
     conn: asyncpg.Connection, tenant_id: uuid.UUID, ids: list[uuid.UUID]
