@@ -373,7 +373,11 @@ async def build_device_payload(
         if source.sealed and not await store.record_deliveries(
             conn, tenant_id, source.sealed, device_id=device_id, deployment_id=deployment_id
         ):
-            # Deleted while we were opening: read again to say what went.
+            # Deleted while we were opening. The delete may already have told
+            # the vault to forget these passwords, before we opened them again.
+            for credentials_id in source.sealed:
+                vault.forget(tenant_id, credentials_id)
+            # Read again to say what went.
             await _deliverable(conn, tenant_id, device_id, deployment_id)
             raise Unavailable("the deployment changed while its payload was built; try again")
     return assemble(source.deployment_id, source.containers, templates, auths)

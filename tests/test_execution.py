@@ -2,12 +2,17 @@
 
 from __future__ import annotations
 
+import gc
+from types import SimpleNamespace
+
 import strawberry
+from graphql import parse
 from strawberry.schema.config import StrawberryConfig
 from strawberry.schema.schema import StrawberryGraphQLCoreExecutionContext
 
 from edgehog_creds.graphql import execution
 from edgehog_creds.graphql.context import Context
+from edgehog_creds.graphql.executor import Executor
 from edgehog_creds.graphql.scalars import SCALAR_MAP
 from edgehog_creds.graphql.schema import RootMutationType, RootQueryType, build_schema
 
@@ -51,13 +56,33 @@ async def test_same_answers_as_graphql_core(tenant, pool, vault):
 
     t = await get_by_slug(pool, tenant.slug)
     variables = {"f": 5, "s": [{"field": "USERNAME", "order": "DESC"}], "no": True}
+    ours = Executor(fast)  # as the app runs it; it keeps the document, and so its plans
+    runs = (
+        lambda ctx: ours.run(QUERY, variables, ctx),
+        lambda ctx: plain.execute(QUERY, variable_values=variables, context_value=ctx),
+    )
+    execution._plans.clear()
     results = []
-    for schema in (fast, plain):
+    for run in runs:
         ctx = Context(pool=pool, tenant=t, principal=TenantUser(t, "x"), vault=vault)
-        r = await schema.execute(QUERY, variable_values=variables, context_value=ctx)
+        r = await run(ctx)
         results.append((r.data, [(e.message, e.path) for e in r.errors or []]))
     assert results[0] == results[1]
     assert len(results[0][0]["a"]["edges"]) == 5
     assert results[0][0]["c"]["edges"][0]["node"] == {"label": "c0", "username": "u0"}
     assert results[0][0]["d"]["pageInfo"] == {"hasPreviousPage": True}
     assert execution._plans  # the fast path was taken
+    assert any(plan is not None for _, plan in execution._plans.values())
+
+
+def test_a_plan_lives_only_as_long_as_its_document():
+    schema = build_schema()._schema
+    document = parse("{ listImageCredentials { edges { cursor } } }")
+    edges = document.definitions[0].selection_set.selections[0].selection_set.selections[0]
+    connection = schema.get_type("ImageCredentialsConnection")
+    assert execution.plan_for(schema, connection, [SimpleNamespace(node=edges)]) is not None
+    key = (connection.name, id(edges))
+    assert key in execution._plans
+    del document, edges
+    gc.collect()
+    assert key not in execution._plans

@@ -107,6 +107,9 @@ def test_mutations_with_literals_and_unparsable_text_are_never_kept():
     assert document is None and "inline_secret" in errors[0].message
     document, errors = ours.document('{ broken "inline-secret"')
     assert document is None and errors
+    # The mutation field sent without `mutation`: a query that fails validation.
+    document, errors = ours.document(inline.removeprefix("mutation "))
+    assert document is None and errors
     assert ours._documents == {}
     # A mutation that takes its values from variables is kept, as queries are.
     variables_only = (

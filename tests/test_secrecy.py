@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import base64
+import json
 import logging
 import uuid
 
@@ -28,6 +29,8 @@ def forms(secret: str) -> list[str]:
         base64.urlsafe_b64encode(raw).decode(),
         base64.b64encode(raw).decode().rstrip("="),
         raw.hex(),
+        json.dumps(secret)[1:-1],  # as json.dumps escapes it (ä -> \u00e4)
+        secret.encode("ascii", "ignore").decode()[:12],  # the ASCII head, however escaped
     ]
 
 
@@ -87,6 +90,7 @@ async def test_the_password_is_nowhere_but_sealed(tenant, pool, all_logs):
         assert form not in stored
         assert form.lower() not in stored.lower()  # hex as PostgreSQL prints bytea
         assert form not in logged
+        assert form not in all_logs.text  # formatted records, tracebacks included
         for text in responses:
             assert form not in text
     # The error for the bad variables says what is wrong, without the value.
@@ -106,6 +110,19 @@ async def test_a_literal_password_in_the_query_text_is_not_echoed(tenant, all_lo
     assert "12345678" not in str(body)
     assert "12345678" not in "\n".join(r.getMessage() for r in all_logs.records)
     assert body["errors"][0]["message"].startswith("String cannot represent")
+
+
+async def test_a_syntax_error_does_not_quote_a_piece_of_an_inline_password(tenant, all_logs):
+    # Unescaped quotes inside the password end the string early; graphql-core
+    # then names the token it stumbled on: the rest of the password.
+    query = (
+        'mutation { createImageCredentials(input: {label: "l", username: "u", '
+        'password: "hun"ter2"secretpart"}) { result { id } } }'
+    )
+    body = await tenant.gql(query)
+    assert body["data"] is None and body["errors"][0]["message"].startswith("Syntax Error")
+    assert "secretpart" not in str(body)
+    assert "secretpart" not in all_logs.text
 
 
 def test_input_repr_hides_the_password():
@@ -155,3 +172,4 @@ async def test_internal_errors_are_generic_and_logged_without_values(
     assert PASSWORD not in str(body)
     logged = "\n".join(r.getMessage() for r in all_logs.records)
     assert "RuntimeError" in logged and PASSWORD not in logged
+    assert PASSWORD not in all_logs.text  # tracebacks included

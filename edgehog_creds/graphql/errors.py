@@ -27,6 +27,11 @@ REDACTED = "<redacted>"
 # "..., found: {'label': .., 'password': ..}." and "String cannot represent ...: 123".
 _FOUND_TAIL = re.compile(r",? found: .*$", re.DOTALL)
 _CANNOT_REPRESENT_TAIL = re.compile(r"(cannot represent [^:]*?value): .*$", re.DOTALL)
+# Syntax errors quote the token they stumbled on, which in a mutation written
+# inline can be a piece of a password: "..., found String 'secretpart'."
+_SYNTAX_TOKEN = re.compile(
+    r"^(Syntax Error: .*?(?:found|Unexpected) [A-Za-z]+) '.*'\.?$", re.DOTALL
+)
 
 
 def domain_error(error: DomainError, path: list[Any] | None) -> dict[str, Any]:
@@ -65,6 +70,7 @@ def scrub(message: str, variables: dict[str, Any] | None) -> str:
         for text in sorted(set(candidates), key=len, reverse=True):
             if len(text) > 2:
                 message = message.replace(text, REDACTED)
+    message = _SYNTAX_TOKEN.sub(r"\1.", message)
     message = _FOUND_TAIL.sub(".", message)
     return _CANNOT_REPRESENT_TAIL.sub(r"\1.", message)
 

@@ -17,6 +17,7 @@ exactly what they would have been.
 
 from __future__ import annotations
 
+import weakref
 from collections.abc import Callable
 from operator import attrgetter
 from typing import Any
@@ -38,10 +39,12 @@ _MAX_PLANS = 4096
 
 Complete = Callable[[Any], Any]
 
-# (parent type name, id of the field's AST node) -> (node, plan or None). The
-# node is kept so its id cannot be reused by another node while the plan
-# exists. Plans depend only on the schema and the (cached, immutable) document.
-_plans: dict[tuple[str, int], tuple[FieldNode, Complete | None]] = {}
+# (parent type name, id of the field's AST node) -> (weak reference to the
+# node, plan or None). Plans depend only on the schema and the (cached,
+# immutable) document. An entry lives only as long as its node: holding the
+# node would keep the whole query text alive, and an uncached document (a
+# mutation with a password literal, a long query) must not outlive its request.
+_plans: dict[tuple[str, int], tuple[weakref.ref[FieldNode], Complete | None]] = {}
 
 
 class _NotPlain(Exception):
@@ -153,12 +156,12 @@ def plan_for(schema: Any, parent_type: GraphQLObjectType, details: list[Any]) ->
     node = details[0].node
     key = (parent_type.name, id(node))
     cached = _plans.get(key)
-    if cached is not None and cached[0] is node:
+    if cached is not None and cached[0]() is node:
         return cached[1]
     plan = _field_plan(schema, parent_type, node)
     if len(_plans) >= _MAX_PLANS:
         _plans.clear()
-    _plans[key] = (node, plan)
+    _plans[key] = (weakref.ref(node, lambda _, key=key: _plans.pop(key, None)), plan)
     return plan
 
 

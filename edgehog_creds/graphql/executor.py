@@ -65,16 +65,17 @@ class _Literals(Visitor):
         return None
 
 
-def _safe_to_keep(document: DocumentNode | None) -> bool:
-    """Queries, and mutations that take every value from variables.
+def _safe_to_keep(document: DocumentNode | None, errors: list[GraphQLError]) -> bool:
+    """Valid queries, and anything else that takes every value from variables.
 
     A mutation's text can hold a password literal (GraphiQL users write them
-    inline, and a mistyped one is quoted in its validation error): such a
-    document, and its errors, must not outlive the request.
+    inline, and a mistyped one is quoted in its validation error), and so can
+    a mutation field sent without the `mutation` keyword, which fails
+    validation: such a document, and its errors, must not outlive the request.
     """
     if document is None:
         return False  # unparsable text could be anything
-    if all(
+    if not errors and all(
         getattr(d, "operation", OperationType.QUERY) is OperationType.QUERY
         for d in document.definitions
     ):
@@ -107,7 +108,7 @@ class Executor:
         else:
             errors = validate_document(self._graphql_schema, document, self._rules)
             prepared = (None, errors) if errors else (document, [])
-        if len(query) <= _MAX_CACHED_LENGTH and _safe_to_keep(document):
+        if len(query) <= _MAX_CACHED_LENGTH and _safe_to_keep(document, prepared[1]):
             self._documents[query] = prepared
             if len(self._documents) > _MAX_DOCUMENTS:
                 self._documents.popitem(last=False)
