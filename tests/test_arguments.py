@@ -80,6 +80,11 @@ async def test_passwords_sent_to_mutations_are_not_remembered(tenant):
     arguments._converted.clear()
     await create(tenant, "kept-out", password="pw-that-must-not-stay")
     assert arguments._converted == {}
+    # The same way in, a query's arguments are kept: Strawberry does call us.
+    body = await tenant.gql(LIST_SORTED, {"order": "ASC"})
+    assert "errors" not in body, body
+    assert len(arguments._converted) == 1
+    assert "pw-that-must-not-stay" not in repr(arguments._converted)
 
 
 async def test_the_same_document_with_other_variables_sorts_each_way(tenant):

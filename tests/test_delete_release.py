@@ -10,6 +10,7 @@ import uuid
 from edgehog_creds.graphql.relay import to_global_id
 
 from .gql import create as create_credentials
+from .gql import until_a_statement_waits_for_a_lock
 from .releases_gql import (
     DELETE_RELEASE,
     RELEASE,
@@ -133,7 +134,7 @@ async def test_a_deployment_racing_the_delete_is_not_lost(tenant, pool):
         await tx.start()
         await add_deployment(conn, tenant.id, device, release["id"])
         delete = asyncio.ensure_future(tenant.gql(DELETE_RELEASE, {"id": release["id"]}))
-        await asyncio.sleep(0.3)
+        await until_a_statement_waits_for_a_lock(pool)
         assert not delete.done()  # blocked on the release row
         await tx.commit()
     body = await delete

@@ -41,7 +41,7 @@ from .devices_gql import (
     read_payload,
     uuid_of,
 )
-from .gql import errors_of
+from .gql import errors_of, until_a_statement_waits_for_a_lock
 
 PASSWORD = "pa?>ss~wörd"
 OTHER_PASSWORD = "s3cond~?>"
@@ -523,7 +523,7 @@ async def test_a_delete_waits_until_the_delivery_is_recorded(tenant, pool):
             deployment_id=uuid_of(deployment_id),
         )
         delete = asyncio.create_task(tenant.gql(DELETE_CREDENTIALS, {"id": creds}))
-        await asyncio.sleep(0.3)
+        await until_a_statement_waits_for_a_lock(pool)
         assert not delete.done()  # the share lock holds it back
     body = await asyncio.wait_for(delete, 10)
     assert body["data"]["deleteImageCredentials"]["result"]["id"] == creds
@@ -557,20 +557,24 @@ async def _deliveries(pool, tenant) -> int:
     )
 
 
-async def _payload_read_during(tenant, pool, token, deployment_id, change) -> dict:
+async def _payload_read_during(
+    tenant, pool, token, deployment_id, change, while_waiting=None
+) -> dict:
     """The payload, read while `change(conn)` is applied but not yet committed."""
     async with pool.acquire() as conn:
         tx = conn.transaction()
         await tx.start()
         await change(conn)
         reading = asyncio.create_task(read_payload(tenant, token, deployment_id))
-        await asyncio.sleep(0.3)
+        await until_a_statement_waits_for_a_lock(pool)
         assert not reading.done()  # recording the delivery waits for the change's row lock
+        if while_waiting is not None:
+            while_waiting()
         await tx.commit()
     return await asyncio.wait_for(reading, 10)
 
 
-async def test_credentials_deleted_between_the_two_reads_are_refused(tenant, pool):
+async def test_credentials_deleted_between_the_two_reads_are_refused(tenant, pool, vault):
     creds = await _credentials(tenant, "racy", "u", PASSWORD)
     deployment_id, token, _ = await deployed(tenant, pool, [container(PRIVATE, creds)])
 
@@ -581,11 +585,19 @@ async def test_credentials_deleted_between_the_two_reads_are_refused(tenant, poo
     async def delete(conn):
         await credentials_store.delete(conn, tenant.id, uuid_of(creds), actor="racer")
 
-    body = await _payload_read_during(tenant, pool, token, deployment_id, delete)
+    def opened_already():
+        # The payload read and opened the password before the delete committed.
+        assert vault.remembers(tenant.id, uuid_of(creds))
+
+    body = await _payload_read_during(
+        tenant, pool, token, deployment_id, delete, while_waiting=opened_already
+    )
     assert body["data"] == {"devicePayload": None}
     assert errors_of(body) == [("credentials_deleted", [])]
     assert PRIVATE in body["errors"][0]["message"]
     assert await _deliveries(pool, tenant) == 0
+    # ...and what it opened for nothing is not kept.
+    assert not vault.remembers(tenant.id, uuid_of(creds))
 
 
 async def test_a_deployment_withdrawn_while_its_payload_is_built_is_not_found(tenant, pool):
@@ -640,7 +652,21 @@ async def test_deployments_of_one_release_share_its_templates(tenant, pool, vaul
 
 async def test_templates_kept_are_bounded(tenant, pool, vault, monkeypatch):
     monkeypatch.setattr(payload, "_RELEASES_KEPT", 1)
+    read = []
     for _ in range(2):
         deployment_id, token, _ = await deployed(tenant, pool, [container("nginx")])
         assert "errors" not in await read_payload(tenant, token, deployment_id)
+        read.append((deployment_id, token))
     assert len(payload._templates) == 1
+    # The newest release is the one kept; the older one is built again when asked.
+    releases = [
+        await pool.fetchval("SELECT release_id FROM deployments WHERE id = $1", uuid_of(d))
+        for d, _ in read
+    ]
+    assert list(payload._templates) == [(tenant.id, releases[1])]
+    again = await read_payload(tenant, read[0][1], read[0][0])
+    assert "errors" not in again
+    assert again["data"]["devicePayload"]["events"][1]["data"]["deploymentId"] == str(
+        uuid_of(read[0][0])
+    )
+    assert list(payload._templates) == [(tenant.id, releases[0])]

@@ -7,7 +7,7 @@ import uuid
 
 from edgehog_creds.graphql.relay import parse_global_id, to_global_id
 
-from .gql import DELETE, create, errors_of
+from .gql import DELETE, create, errors_of, until_a_statement_waits_for_a_lock
 
 GET = "query Get($id: ID!) { imageCredentials(id: $id) { id label username insertedAt } }"
 NODE = "query N($id: ID!) { node(id: $id) { __typename id ... on ImageCredentials { label } } }"
@@ -115,7 +115,7 @@ async def test_delete_waits_for_a_release_being_created_with_the_credentials(ten
             credentials_id,
         )
         deleting = asyncio.create_task(tenant.gql(DELETE, {"id": made["id"]}))
-        await asyncio.sleep(0.3)
+        await until_a_statement_waits_for_a_lock(pool)
         assert not deleting.done()  # waiting on the row lock
         await tx.commit()
     body = await deleting

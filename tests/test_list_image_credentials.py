@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import base64
 import itertools
+import json
 
 import pytest
 
@@ -187,6 +189,20 @@ async def test_cursors_are_checked(seeded):
     for garbage in ["", "!!!", "eyJ9", "bm90IGpzb24"]:
         body = await tenant.gql(LIST, {"before": garbage, "last": 2})
         assert errors_of(body) == [("invalid", ["before"])], garbage
+    # A cursor of the right sort whose id is a number, not a string.
+    body = await tenant.gql(LIST, {"first": 1})
+    real = json.loads(_unb64(body["data"]["listImageCredentials"]["pageInfo"]["endCursor"]))
+    forged = {**real, "v": [*real["v"][:-1], 5]}
+    body = await tenant.gql(LIST, {"first": 2, "after": _b64(json.dumps(forged))})
+    assert errors_of(body) == [("invalid", ["after"])]
+
+
+def _unb64(cursor: str) -> bytes:
+    return base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4))
+
+
+def _b64(text: str) -> str:
+    return base64.urlsafe_b64encode(text.encode()).decode().rstrip("=")
 
 
 async def test_tenants_see_only_their_own(tenant, other_tenant):

@@ -231,6 +231,7 @@ def test_forget_expired_drops_only_what_has_expired(key):
     clock.now += 31  # old: 61 s, new: 31 s
     vault.forget_expired()
     assert (vault.remembers(t, old), vault.remembers(t, new)) == (False, True)
+    assert len(vault._opened) == 1  # gone from memory, not just ignored
 
 
 async def test_the_server_forgets_expired_passwords_without_being_asked(key, monkeypatch):
@@ -249,3 +250,4 @@ async def test_the_server_forgets_expired_passwords_without_being_asked(key, mon
         clock.now += 61
         await asyncio.sleep(0.05)
         assert not vault.remembers(t, c)
+        assert vault._opened == {}

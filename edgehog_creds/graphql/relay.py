@@ -135,7 +135,7 @@ def cursor_encoder(sort: Sequence[q.SortKey]) -> Callable[[Any], str]:
 
 
 _PARSERS: dict[str, Callable[[Any], Any]] = {
-    "uuid": lambda v: uuid.UUID(v),
+    "uuid": lambda v: uuid.UUID(v) if isinstance(v, str) else _bad(),
     "timestamptz": lambda v: datetime.fromisoformat(v),
     "text": lambda v: v if isinstance(v, str) else _bad(),
     "int": lambda v: v if isinstance(v, int) and not isinstance(v, bool) else _bad(),
