@@ -149,20 +149,24 @@ async def delete(
         )
         # The releases go with the application (ON DELETE CASCADE); record
         # each, so the audit trail of a release ends with its delete.
-        for release in releases:
-            await audit.record(
-                conn,
-                tenant_id,
-                actor=actor,
-                action="delete",
-                entity_type="Release",
-                entity_id=release["id"],
-                details={
-                    "version": release["version"],
-                    "application_id": str(application_id),
-                    "with_application": True,
-                },
-            )
+        await audit.record_many(
+            conn,
+            tenant_id,
+            actor=actor,
+            action="delete",
+            entity_type="Release",
+            events=[
+                (
+                    release["id"],
+                    {
+                        "version": release["version"],
+                        "application_id": str(application_id),
+                        "with_application": True,
+                    },
+                )
+                for release in releases
+            ],
+        )
         await audit.record(
             conn,
             tenant_id,

@@ -58,15 +58,33 @@ async def record(
     details: dict[str, Any] | None = None,
 ) -> None:
     await conn.execute(
-        "INSERT INTO audit_events (tenant_id, actor, action, entity_type, entity_id, details) "
-        "VALUES ($1, $2, $3, $4, $5, $6::jsonb)",
-        tenant_id,
-        actor,
-        action,
-        entity_type,
-        entity_id,
-        json.dumps(details or {}),
+        _INSERT, tenant_id, actor, action, entity_type, entity_id, json.dumps(details or {})
     )
+
+
+async def record_many(
+    conn: asyncpg.Connection,
+    tenant_id: uuid.UUID,
+    *,
+    actor: str | None,
+    action: str,
+    entity_type: str,
+    events: list[tuple[uuid.UUID, dict[str, Any]]],
+) -> None:
+    """One event per (entity id, details), in order, in one round trip."""
+    await conn.executemany(
+        _INSERT,
+        [
+            (tenant_id, actor, action, entity_type, entity_id, json.dumps(details))
+            for entity_id, details in events
+        ],
+    )
+
+
+_INSERT = (
+    "INSERT INTO audit_events (tenant_id, actor, action, entity_type, entity_id, details) "
+    "VALUES ($1, $2, $3, $4, $5, $6::jsonb)"
+)
 
 
 def list_query(tenant_id: uuid.UUID, filter: Filter | None, sort: list[SortKey]) -> ListQuery:
