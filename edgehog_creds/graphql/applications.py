@@ -40,7 +40,7 @@ from .filters import IdFilter, StringFilter, to_filter
 from .image_credentials import TYPE as CREDENTIALS_TYPE
 from .image_credentials import ImageCredentials
 from .image_credentials import load as load_credentials
-from .loaders import loader
+from .loaders import loader, page_per_parent
 from .relay import (
     Connection,
     Node,
@@ -51,7 +51,6 @@ from .relay import (
     page_args,
     paginate,
     paginate_list,
-    paginate_many,
     sort_key,
     to_global_id,
 )
@@ -317,15 +316,16 @@ class Application(Node):
         query = _release_query(ctx, sort, filter)
         args = page_args(info, first, last, after, before)
 
-        async def batch(ctx: Context, keys: Sequence[uuid.UUID]) -> list[Connection[Release]]:
-            return await paginate_many(
-                ctx.pool, query, release_store.APPLICATION_ID, keys, args, _release_node(ctx)
-            )
-
-        # One loader per distinct set of arguments: every application listed
-        # with the same arguments shares one query.
-        name = f"applications.Application.releases:{query.filter!r}:{query.sort!r}:{args!r}"
-        return await loader(ctx, name, batch).load(self._uuid)
+        # Every application listed with the same arguments shares one query.
+        pages = page_per_parent(
+            ctx,
+            "applications.Application.releases",
+            query,
+            release_store.APPLICATION_ID,
+            args,
+            _release_node(ctx),
+        )
+        return await pages.load(self._uuid)
 
 
 @strawberry.type(description="A version of an application and the containers it runs. Immutable.")
@@ -483,14 +483,15 @@ async def containers_using_credentials(
     oldest first, batched over every credentials object of the request."""
     query = container_store.list_query(ctx.tenant.id)
 
-    async def batch(ctx: Context, keys: Sequence[uuid.UUID]) -> list[Connection[Container]]:
-        return await paginate_many(
-            ctx.pool, query, container_store.IMAGE_CREDENTIALS_ID, keys, args, _container_node
-        )
-
-    return await loader(ctx, f"applications.ImageCredentials.containers:{args!r}", batch).load(
-        credentials_id
+    pages = page_per_parent(
+        ctx,
+        "applications.ImageCredentials.containers",
+        query,
+        container_store.IMAGE_CREDENTIALS_ID,
+        args,
+        _container_node,
     )
+    return await pages.load(credentials_id)
 
 
 # --- inputs and results -------------------------------------------------------------

@@ -9,14 +9,12 @@ The payload itself is built in edgehog_creds/payload.py.
 from __future__ import annotations
 
 import uuid
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from dataclasses import fields
 from datetime import datetime
 from enum import Enum
 
-import asyncpg
 import strawberry
-from strawberry.dataloader import DataLoader
 from strawberry.types import Info
 
 from .. import payload as payloads
@@ -25,24 +23,21 @@ from ..auth import new_device_token
 from ..errors import NotFound, raise_all
 from ..secrets import Secret
 from ..store import devices as store
-from ..store.query import Column, ListQuery
 from .applications import RELEASE, Release, load_release
 from .context import Context
 from .filters import IdFilter, StringFilter, to_filter
 from .image_credentials import ImageCredentials
 from .image_credentials import load as load_credentials
-from .loaders import loader
+from .loaders import loader, page_per_parent
 from .relay import (
     Connection,
     Node,
-    NodeT,
     PageArgs,
     SortOrder,
     from_global_id,
     id_filter,
     page_args,
     paginate,
-    paginate_many,
     sort_key,
     to_global_id,
 )
@@ -68,26 +63,6 @@ async def _batch_deployments(
     async with ctx.pool.acquire() as conn:
         found = await store.get_deployments(conn, ctx.tenant.id, list(ids))
     return [found.get(i) for i in ids]
-
-
-def _page_per_parent(
-    ctx: Context,
-    name: str,
-    query: ListQuery,
-    partition: Column,
-    args: PageArgs,
-    to_node: Callable[[asyncpg.Record], NodeT],
-) -> DataLoader[uuid.UUID, Connection[NodeT]]:
-    """A loader of one connection per parent id, all pages in the same few queries.
-
-    Keyed by the page arguments too: two selections of the field with
-    different arguments in one request must not share pages.
-    """
-
-    async def batch(ctx: Context, keys: Sequence[uuid.UUID]) -> list[Connection[NodeT]]:
-        return await paginate_many(ctx.pool, query, partition, keys, args, to_node)
-
-    return loader(ctx, f"{name}:{args!r}", batch)
 
 
 async def _device(ctx: Context, device_id: uuid.UUID) -> Device | None:
@@ -130,7 +105,7 @@ class Device(Node):
         last: int | None = None,
     ) -> Connection[Deployment] | None:
         ctx = info.context
-        pages = _page_per_parent(
+        pages = page_per_parent(
             ctx,
             "devices.deployments",
             store.deployments_query(ctx.tenant.id, None, []),
@@ -207,7 +182,7 @@ async def deliveries_of(
     ctx: Context, credentials_id: uuid.UUID, args: PageArgs
 ) -> Connection[CredentialDelivery]:
     """ImageCredentials.deliveries: the deliveries of one set of credentials."""
-    pages = _page_per_parent(
+    pages = page_per_parent(
         ctx,
         "devices.deliveries",
         store.deliveries_query(ctx.tenant.id),
