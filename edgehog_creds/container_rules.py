@@ -9,9 +9,9 @@ the field, like validate.py, so a mutation can collect every problem at once.
 from __future__ import annotations
 
 import re
-import unicodedata
 
 from .errors import Invalid
+from .validate import bad_characters, bounded
 
 # Docker's restart policies (`docker run --restart`); "" is Docker's default, "no".
 RESTART_POLICIES = ("", "no", "always", "on-failure", "unless-stopped")
@@ -34,22 +34,10 @@ _PORT_BINDING = re.compile(
 _CAPABILITY = re.compile(r"[A-Za-z][A-Za-z0-9_]*", re.ASCII)
 
 
-def _bad_characters(value: str, *, allow_newlines: bool = False) -> bool:
-    # NUL cannot be stored (PostgreSQL text and jsonb refuse it) nor passed to
-    # a process; lone surrogates cannot be UTF-8. Other controls are refused
-    # except, in env values, the tab and newlines a multi-line value needs.
-    allowed = "\t\n\r" if allow_newlines else ""
-    return any((unicodedata.category(ch) in ("Cc", "Cs") and ch not in allowed) for ch in value)
-
-
 def _item(field: str, value: str, what: str) -> str:
     if value == "":
         raise Invalid(field, f"must not be empty ({what})")
-    if len(value) > MAX_ITEM:
-        raise Invalid(field, f"should be at most {MAX_ITEM} character(s)", code="too_long")
-    if _bad_characters(value):
-        raise Invalid(field, "must not contain control characters")
-    return value
+    return bounded(field, value, MAX_ITEM)
 
 
 def hostname(field: str, value: str | None) -> str:
@@ -70,12 +58,7 @@ def restart_policy(field: str, value: str | None) -> str:
 
 def text(field: str, value: str | None) -> str:
     """A free Docker setting (network mode, volume driver): empty means Docker's default."""
-    value = value or ""
-    if len(value) > MAX_ITEM:
-        raise Invalid(field, f"should be at most {MAX_ITEM} character(s)", code="too_long")
-    if _bad_characters(value):
-        raise Invalid(field, "must not contain control characters")
-    return value
+    return bounded(field, value or "", MAX_ITEM)
 
 
 def env_key(field: str, value: str) -> str:
@@ -83,17 +66,15 @@ def env_key(field: str, value: str) -> str:
         raise Invalid(field, "is required", code="required")
     if "=" in value:
         raise Invalid(field, "must not contain '='")
-    if len(value) > MAX_ITEM:
-        raise Invalid(field, f"should be at most {MAX_ITEM} character(s)", code="too_long")
-    if _bad_characters(value):
-        raise Invalid(field, "must not contain control characters")
-    return value
+    return bounded(field, value, MAX_ITEM)
 
 
 def env_value(field: str, value: str) -> str:
     if len(value) > MAX_ENV_VALUE:
         raise Invalid(field, f"should be at most {MAX_ENV_VALUE} character(s)", code="too_long")
-    if _bad_characters(value, allow_newlines=True):
+    # NUL cannot be stored (PostgreSQL text and jsonb refuse it) nor passed to
+    # a process; a multi-line value needs its tabs and newlines.
+    if bad_characters(value, allowed="\t\n\r"):
         raise Invalid(field, "must not contain NUL or other control characters")
     return value
 

@@ -19,33 +19,31 @@ MAX_TEXT = 255
 MAX_PASSWORD_BYTES = 64 * 1024
 
 
-def _has_bad_characters(value: str) -> bool:
+def bad_characters(value: str, allowed: str = "") -> bool:
     # Cc covers C0/C1 controls (NUL, newline, DEL, ...); Cs are lone surrogates,
     # which JSON can carry but UTF-8 and PostgreSQL cannot store.
-    return any(unicodedata.category(ch) in ("Cc", "Cs") for ch in value)
+    return any(unicodedata.category(ch) in ("Cc", "Cs") and ch not in allowed for ch in value)
+
+
+def bounded(field: str, value: str, max_length: int) -> str:
+    """`value` if it is at most `max_length` characters and holds no control character."""
+    if len(value) > max_length:
+        raise Invalid(field, f"should be at most {max_length} character(s)", code="too_long")
+    if bad_characters(value):
+        raise Invalid(field, "must not contain control characters")
+    return value
 
 
 def text(field: str, value: str, *, max_length: int = MAX_TEXT) -> str:
     trimmed = value.strip()
     if not trimmed:
         raise Invalid(field, "is required", code="required")
-    if len(trimmed) > max_length:
-        raise Invalid(field, f"should be at most {max_length} character(s)", code="too_long")
-    if _has_bad_characters(trimmed):
-        raise Invalid(field, "must not contain control characters")
-    return trimmed
+    return bounded(field, trimmed, max_length)
 
 
 def optional_text(field: str, value: str | None, *, max_length: int = MAX_TEXT) -> str:
     """Like `text`, but empty is allowed (descriptions, hostnames)."""
-    if value is None:
-        return ""
-    trimmed = value.strip()
-    if len(trimmed) > max_length:
-        raise Invalid(field, f"should be at most {max_length} character(s)", code="too_long")
-    if _has_bad_characters(trimmed):
-        raise Invalid(field, "must not contain control characters")
-    return trimmed
+    return "" if value is None else bounded(field, value.strip(), max_length)
 
 
 def password(field: str, value: str) -> str:
