@@ -45,7 +45,7 @@ def global_id(id: uuid.UUID) -> str:
 
 
 def cursor(label: str) -> str:
-    # Same bytes as graphql/relay.py encode_cursor for the LABEL ASC sort.
+    # Same bytes as graphql/relay.py cursor_encoder gives for the LABEL ASC sort.
     payload = orjson.dumps({"s": "label:a", "v": [label]})
     return base64.urlsafe_b64encode(payload).decode().rstrip("=")
 

@@ -14,7 +14,6 @@ default 2), BENCH_ONLY (comma-separated scenarios, default all), DATABASE_URL
 from __future__ import annotations
 
 import asyncio
-import base64
 import concurrent.futures
 import contextlib
 import json
@@ -41,6 +40,7 @@ from nacl.public import PrivateKey
 
 from edgehog_creds import db
 from edgehog_creds.auth import generate_tenant_key_pair, mint_token
+from edgehog_creds.graphql.relay import to_global_id
 from edgehog_creds.secrets import Secret
 from edgehog_creds.store import image_credentials, tenants
 from edgehog_creds.vault import Vault, encode_key
@@ -202,10 +202,6 @@ class Fixture:
     credential_ids: list[str] = field(default_factory=list)  # global ids, for releases
 
 
-def global_id(type_name: str, id: uuid.UUID) -> str:
-    return base64.b64encode(f"{type_name}:{id}".encode()).decode()
-
-
 async def seed(dsn: str) -> Fixture:
     """One tenant with 1,000 credentials, and the same rows in bench_pg for PostGraphile."""
     private_pem, public_pem = generate_tenant_key_pair()
@@ -224,7 +220,7 @@ async def seed(dsn: str) -> Fixture:
                 conn, tenant.id, cid, label=label, username=f"robot-{label[9:13]}",
                 sealed=sealed, actor="bench-seed",
             )
-            ids.append(global_id("ImageCredentials", cid))
+            ids.append(to_global_id("ImageCredentials", cid))
         await conn.execute(PEER_SCHEMA)
         await conn.execute(
             "INSERT INTO bench_pg.image_credentials (id, label, username, password, inserted_at) "

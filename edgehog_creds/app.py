@@ -9,7 +9,6 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-import re
 import time
 from collections.abc import AsyncIterator
 from typing import Any
@@ -38,7 +37,6 @@ from .vault import Vault, load_vault
 log = logging.getLogger("edgehog_creds")
 
 MAX_BODY = 1024 * 1024
-SLUG = re.compile(r"[a-z0-9-]+")
 DEV_ORIGINS = r"http://(localhost|127\.0\.0\.1)(:\d+)?"
 
 
@@ -140,7 +138,7 @@ def create_app(
 
     async def find_tenant(slug: str) -> Tenant | None:
         tenant = tenant_cache.get(slug)
-        if tenant is None and SLUG.fullmatch(slug):
+        if tenant is None and tenants.SLUG.fullmatch(slug):
             tenant = await tenants.get_by_slug(state["pool"], slug)
             if tenant is not None:
                 tenant_cache[slug] = tenant

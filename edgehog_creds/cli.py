@@ -4,13 +4,15 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import dataclasses
 import gc
 import json
 import logging
 import os
-import re
 import sys
 from pathlib import Path
+
+import asyncpg
 
 from . import db
 from .auth import generate_tenant_key_pair, load_public_key, mint_token
@@ -33,8 +35,6 @@ def _dsn(settings: Settings) -> str:
 
 
 async def _with_conn(settings: Settings, fn):
-    import asyncpg
-
     dsn = _dsn(settings)
     await db.migrate_dsn(dsn)
     conn = await asyncpg.connect(dsn)
@@ -58,7 +58,7 @@ def cmd_keygen(args: argparse.Namespace, settings: Settings) -> None:
 
 
 def cmd_tenant_create(args: argparse.Namespace, settings: Settings) -> None:
-    if not re.fullmatch(r"[a-z0-9-]+", args.slug):
+    if not tenants.SLUG.fullmatch(args.slug):
         raise CliError("a tenant slug is made of a-z, 0-9 and -")
     try:
         pem = Path(args.public_key).read_text()
@@ -137,7 +137,7 @@ def cmd_serve(args: argparse.Namespace, settings: Settings) -> None:
 
     if not settings.database_url:
         # Start the embedded server here, once, so the app and --dev share it.
-        settings = Settings(**{**settings.__dict__, "database_url": _dsn(settings)})
+        settings = dataclasses.replace(settings, database_url=_dsn(settings))
     token = ensure_dev_tenant(settings) if args.dev else None
     app = create_app(settings)
     url = f"http://{args.host}:{args.port}/tenants/{DEV_TENANT}/api"

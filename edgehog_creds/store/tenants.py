@@ -2,12 +2,16 @@
 
 from __future__ import annotations
 
+import re
 import uuid
 from dataclasses import dataclass
 
 import asyncpg
 
 from ..errors import Conflict
+
+# What a tenant slug may be made of (it is a path segment of the API's URL).
+SLUG = re.compile(r"[a-z0-9-]+")
 
 
 @dataclass(frozen=True)
