@@ -31,7 +31,9 @@ import asyncpg
 from .docker_auth import encode_registry_auth, parse_image_reference, server_address
 from .errors import CredentialsDeleted, Forbidden, NotFound, Unavailable, raise_all
 from .secrets import Secret
+from .store import containers
 from .store import payloads as store
+from .store.containers import Container
 from .vault import NoPrivateKey, Vault, VaultError
 
 log = logging.getLogger(__name__)
@@ -248,7 +250,7 @@ def _limit(value: int | None) -> int:
     return UNSET if value is None else value
 
 
-def _container_request(c: store.ContainerRow, deployment_id: str) -> CreateContainerRequest:
+def _container_request(c: Container, deployment_id: str) -> CreateContainerRequest:
     return CreateContainerRequest(
         id=str(c.id),
         deployment_id=deployment_id,
@@ -261,7 +263,7 @@ def _container_request(c: store.ContainerRow, deployment_id: str) -> CreateConta
         device_request_ids=[],
         hostname=c.hostname,
         restart_policy=c.restart_policy,
-        env=[f"{e['key']}={e['value']}" for e in c.env],
+        env=[f"{e.key}={e.value}" for e in c.env],
         binds=list(c.binds),
         network_mode=c.network_mode,
         port_bindings=list(c.port_bindings),
@@ -284,7 +286,7 @@ def _container_request(c: store.ContainerRow, deployment_id: str) -> CreateConta
     )
 
 
-def _template(c: store.ContainerRow) -> ContainerTemplate:
+def _template(c: Container) -> ContainerTemplate:
     request = _container_request(c, "")
     return ContainerTemplate(c.id, str(c.image_id), c.image_reference, request, request.data())
 
@@ -307,8 +309,8 @@ async def _release_templates(
     if held is not None:
         _templates.move_to_end(key)
         return held
-    rows = await store.read_release_containers(conn, tenant_id, release_id)
-    held = {c.id: _template(c) for c in rows}
+    release = await containers.of_releases(conn, tenant_id, [release_id])
+    held = {c.id: _template(c) for c in release[release_id]}
     _templates[key] = held
     while len(_templates) > _RELEASES_KEPT:
         _templates.popitem(last=False)

@@ -10,8 +10,8 @@ concurrent delete either waits for the record or makes the record, and with
 it the payload, fail).
 
 Everything else about a release's containers never changes (sql/004's
-containers_immutable trigger), so `read_release_containers` is asked once per
-release, and payload.py keeps what it builds from the answer.
+containers_immutable trigger), so payload.py reads them once per release
+(store/containers.py `of_releases`) and keeps what it builds from them.
 
 This module returns sealed values only; payload.py is the one place that asks
 the vault to open them.
@@ -19,50 +19,14 @@ the vault to open them.
 
 from __future__ import annotations
 
-import json
 import uuid
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
 
 import asyncpg
 
 from ..vault import Sealed
-
-
-@dataclass(frozen=True)
-class ContainerRow:
-    """One container of the deployed release, as stored."""
-
-    id: uuid.UUID
-    position: int
-    image_id: uuid.UUID
-    image_reference: str
-    image_credentials_id: uuid.UUID | None
-    credentials_deleted_at: datetime | None
-    hostname: str
-    restart_policy: str
-    env: list[dict[str, Any]]  # [{"key": .., "value": ..}]
-    port_bindings: list[str]
-    binds: list[str]
-    network_mode: str
-    extra_hosts: list[str]
-    cap_add: list[str]
-    cap_drop: list[str]
-    privileged: bool
-    read_only_rootfs: bool
-    cpu_period: int | None
-    cpu_quota: int | None
-    cpu_realtime_period: int | None
-    cpu_realtime_runtime: int | None
-    memory: int | None
-    memory_reservation: int | None
-    memory_swap: int | None
-    memory_swappiness: int | None
-    volume_driver: str
-    storage_opt: list[str]
-    tmpfs: list[str]
 
 
 @dataclass(frozen=True)
@@ -95,41 +59,6 @@ class DeploymentSource:
     # The credentials those containers name that still exist, by id; read only
     # when the deployment is the asking device's own.
     sealed: dict[uuid.UUID, SealedCredentials]
-
-
-_CONTAINER_FIELDS = [f for f in ContainerRow.__dataclass_fields__]
-
-
-def _container(row: asyncpg.Record) -> ContainerRow:
-    values = {name: row[name] for name in _CONTAINER_FIELDS}
-    env = values["env"]
-    # asyncpg hands jsonb over as text unless a codec is set on the pool.
-    values["env"] = json.loads(env) if isinstance(env, str) else env
-    return ContainerRow(**values)
-
-
-async def read_release_containers(
-    conn: asyncpg.Connection | asyncpg.Pool, tenant_id: uuid.UUID, release_id: uuid.UUID
-) -> list[ContainerRow]:
-    """Every container of a release, in order, with all its settings."""
-    rows = await conn.fetch(
-        """
-        SELECT id, position, image_id, image_reference,
-               image_credentials_id, credentials_deleted_at,
-               hostname, restart_policy, env, port_bindings, binds,
-               network_mode, extra_hosts, cap_add, cap_drop,
-               privileged, read_only_rootfs,
-               cpu_period, cpu_quota, cpu_realtime_period, cpu_realtime_runtime,
-               memory, memory_reservation, memory_swap, memory_swappiness,
-               volume_driver, storage_opt, tmpfs
-        FROM containers
-        WHERE tenant_id = $1 AND release_id = $2
-        ORDER BY position
-        """,
-        tenant_id,
-        release_id,
-    )
-    return [_container(r) for r in rows]
 
 
 async def read_deployment(
