@@ -73,3 +73,14 @@ async def test_credentials_cannot_be_updated_in_sql(tenant, pool):
         )
     with pytest.raises(asyncpg.RestrictViolationError):
         await pool.execute("UPDATE audit_events SET actor = 'x' WHERE tenant_id = $1", tenant.id)
+
+
+async def test_delivery_records_hold_no_foreign_key(pool):
+    # A payload writes a delivery row per set of credentials; a key would run
+    # a check (and take a lock) per row. The record keeps plain ids so that it
+    # outlives what it names, and is written only while its deployment exists.
+    keys = await pool.fetch(
+        "SELECT conname FROM pg_constraint"
+        " WHERE conrelid = 'credential_deliveries'::regclass AND contype = 'f'"
+    )
+    assert [k["conname"] for k in keys] == []

@@ -1,0 +1,11 @@
+-- A payload writes one delivery row per set of credentials it carries: twenty
+-- rows for a release of twenty containers. The foreign key to tenants ran its
+-- check once for each of them (a SELECT ... FOR KEY SHARE on the tenant row,
+-- the same row for every payload of the tenant), which was a fifth of what
+-- recording a payload cost PostgreSQL.
+--
+-- The key added nothing: a delivery is written only while its deployment,
+-- which does reference the tenant, exists and is share-locked (see
+-- store/payloads.py record_deliveries). Like its other ids, the record's
+-- tenant id is now a plain value.
+ALTER TABLE credential_deliveries DROP CONSTRAINT credential_deliveries_tenant_id_fkey;
