@@ -5,6 +5,7 @@ from __future__ import annotations
 import gc
 from types import SimpleNamespace
 
+import pytest
 import strawberry
 from graphql import parse
 from strawberry.schema.config import StrawberryConfig
@@ -86,3 +87,57 @@ def test_a_plan_lives_only_as_long_as_its_document():
     del document, edges
     gc.collect()
     assert key not in execution._plans
+
+
+@strawberry.type
+class Leafy:
+    name: str
+    code: strawberry.ID
+    note: str | None
+    size: int
+
+
+@strawberry.type
+class Outer:
+    leafy: Leafy | None
+    leafies: list[Leafy]
+
+
+@strawberry.type
+class OuterQuery:
+    outer: Outer
+
+
+def _plan(selection: str):
+    schema = strawberry.Schema(query=OuterQuery)._schema
+    document = parse(f"{{ outer {{ {selection} }} }}")
+    field = document.definitions[0].selection_set.selections[0].selection_set.selections[0]
+    plan = execution.plan_for(schema, schema.get_type("Outer"), [SimpleNamespace(node=field)])
+    assert plan is not None
+    return plan, document  # the plan lives as long as its document
+
+
+def test_an_object_plan_reads_every_kind_of_field():
+    plan, _doc = _plan("leafy { __typename name n2: name code note size }")
+    leafy = Leafy(name="a", code="id-1", note=None, size=3)
+    assert plan(Outer(leafy=leafy, leafies=[])) == {
+        "__typename": "Leafy",
+        "name": "a",
+        "n2": "a",
+        "code": "id-1",
+        "note": None,
+        "size": 3,
+    }
+    assert plan(Outer(leafy=None, leafies=[])) is None  # a nullable object
+
+
+def test_an_object_plan_serialises_what_is_not_a_str_as_graphql_core_does():
+    plan, _doc = _plan("leafies { name code }")
+    odd = Leafy(name=5, code=7, note=None, size=1)  # type: ignore[arg-type]
+    assert plan(Outer(leafy=None, leafies=[odd])) == [{"name": "5", "code": "7"}]
+
+
+def test_an_object_plan_leaves_a_forbidden_null_to_graphql_core():
+    plan, _doc = _plan("leafy { name }")
+    with pytest.raises(execution._NotPlain):
+        plan(Outer(leafy=Leafy(name=None, code="x", note=None, size=1), leafies=[]))  # type: ignore[arg-type]

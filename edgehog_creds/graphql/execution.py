@@ -13,12 +13,22 @@ object types and lists of them; selections are plain fields (no fragments).
 Anything else, and any null where the schema forbids one, or any value that
 fails to serialise, takes graphql-core's own path, so answers and errors are
 exactly what they would have been.
+
+An object's plan is one generated function (`_compile_object`) that reads
+each selected field inline and returns the answer as one dict display: a
+page of 50 edges completes 100 objects, and a loop calling a function per
+field was a tenth of the CPU of a whole list request. The generated text
+holds only attribute names from our Strawberry types (checked to be plain
+identifiers) and response names as string literals; values stay in the
+function's namespace.
 """
 
 from __future__ import annotations
 
+import keyword
 import weakref
 from collections.abc import Callable
+from dataclasses import dataclass
 from operator import attrgetter
 from typing import Any
 
@@ -51,7 +61,22 @@ class _NotPlain(Exception):
     """Raised while running a plan: let graphql-core handle this field."""
 
 
+@dataclass(frozen=True, slots=True)
+class _Field:
+    """A plain field's plan, and what an object's generated plan may read inline."""
+
+    plan: Complete  # source -> the field's answer
+    attribute: str | None = None  # the attribute it reads, if it reads one
+    str_leaf: bool = False  # a String or ID: a str value is its own answer
+    complete: Complete | None = None  # the value read -> its answer (object fields)
+
+
 def _field_plan(schema: Any, parent_type: GraphQLObjectType, node: FieldNode) -> Complete | None:
+    field = _field(schema, parent_type, node)
+    return field.plan if field is not None else None
+
+
+def _field(schema: Any, parent_type: GraphQLObjectType, node: FieldNode) -> _Field | None:
     field_def = schema.get_field(parent_type, node.name.value)
     definition = field_def.extensions.get(_DEFINITION) if field_def else None
     if (
@@ -61,14 +86,15 @@ def _field_plan(schema: Any, parent_type: GraphQLObjectType, node: FieldNode) ->
         or not getattr(field_def.resolve, "_is_default", False)
     ):
         return None
-    get = attrgetter(definition.python_name)
+    attribute = definition.python_name
+    get = attrgetter(attribute)
     leaf = _leaf_plan(field_def.type, node, get)
     if leaf is not None:
-        return leaf
+        return _Field(leaf, attribute, str_leaf=_passes_str(field_def.type))
     complete = _type_plan(schema, field_def.type, node)
     if complete is None:
         return None
-    return lambda source: complete(get(source))
+    return _Field(lambda source: complete(get(source)), attribute, complete=complete)
 
 
 def _none(nullable: bool) -> None:
@@ -78,6 +104,13 @@ def _none(nullable: bool) -> None:
     raise _NotPlain  # graphql-core reports the null where it is not allowed
 
 
+def _passes_str(type_: GraphQLOutputType) -> bool:
+    # String and ID serialise a str to itself: skip the call for the common case.
+    named = type_.of_type if isinstance(type_, GraphQLNonNull) else type_
+    serialize = getattr(named, "serialize", None)
+    return serialize is serialize_string or serialize is serialize_id
+
+
 def _leaf_plan(type_: GraphQLOutputType, node: FieldNode, get: Complete) -> Complete | None:
     """A scalar field in one function: most of a page's fields are these."""
     nullable = not isinstance(type_, GraphQLNonNull)
@@ -85,8 +118,7 @@ def _leaf_plan(type_: GraphQLOutputType, node: FieldNode, get: Complete) -> Comp
     if not isinstance(scalar, GraphQLScalarType) or node.selection_set is not None:
         return None
     serialize = scalar.serialize
-    # String and ID serialise a str to itself: skip the call for the common case.
-    passes_str = serialize is serialize_string or serialize is serialize_id
+    passes_str = _passes_str(type_)
 
     def leaf(source: Any) -> Any:
         value = get(source)
@@ -116,22 +148,14 @@ def _type_plan(schema: Any, type_: GraphQLOutputType, node: FieldNode) -> Comple
         if fields is None:
             return None
 
-        def complete_object(source: Any) -> Any:
-            if source is None:
-                return _none(nullable)
-            answer = {}
-            for key, plan in fields:
-                answer[key] = plan(source)
-            return answer
-
-        return complete_object
+        return _compile_object(fields, nullable)
     return None  # enums, interfaces, unions: graphql-core's job
 
 
 def _object_fields(
     schema: Any, type_: GraphQLObjectType, node: FieldNode
-) -> list[tuple[str, Complete]] | None:
-    fields: list[tuple[str, Complete]] = []
+) -> list[tuple[str, _Field]] | None:
+    fields: list[tuple[str, _Field]] = []
     assert node.selection_set is not None
     for selection in node.selection_set.selections:
         if not isinstance(selection, FieldNode) or selection.directives:
@@ -141,13 +165,54 @@ def _object_fields(
             return None  # merged fields: leave the merging rules to graphql-core
         if selection.name.value == "__typename":
             name = type_.name
-            fields.append((key, lambda _, name=name: name))
+            fields.append((key, _Field(lambda _, name=name: name)))
             continue
-        plan = _field_plan(schema, type_, selection)
-        if plan is None:
+        field = _field(schema, type_, selection)
+        if field is None:
             return None
-        fields.append((key, plan))
+        fields.append((key, field))
     return fields
+
+
+def _readable(attribute: str | None) -> bool:
+    return attribute is not None and attribute.isidentifier() and not keyword.iskeyword(attribute)
+
+
+def _compile_object(fields: list[tuple[str, _Field]], nullable: bool) -> Complete:
+    """One function for an object's whole selection, e.g. for `{ cursor node { id } }`:
+
+    def complete_object(source):
+        if source is None:
+            return _none(nullable)
+        v0 = source.cursor
+        if type(v0) is not str:
+            v0 = plan0(source)      # the leaf plan: nulls, other types
+        return {'cursor': v0, 'node': complete1(source.node)}
+    """
+    namespace: dict[str, Any] = {"_none": _none, "nullable": nullable, "str": str, "type": type}
+    lines = [
+        "def complete_object(source):",
+        "    if source is None:",
+        "        return _none(nullable)",
+    ]
+    answers = []
+    for i, (key, field) in enumerate(fields):
+        namespace[f"plan{i}"] = field.plan
+        if field.str_leaf and _readable(field.attribute):
+            lines += [
+                f"    v{i} = source.{field.attribute}",
+                f"    if type(v{i}) is not str:",
+                f"        v{i} = plan{i}(source)",
+            ]
+            answers.append(f"{key!r}: v{i}")
+        elif field.complete is not None and _readable(field.attribute):
+            namespace[f"complete{i}"] = field.complete
+            answers.append(f"{key!r}: complete{i}(source.{field.attribute})")
+        else:
+            answers.append(f"{key!r}: plan{i}(source)")
+    lines.append(f"    return {{{', '.join(answers)}}}")
+    exec("\n".join(lines), namespace)  # noqa: S102 - names and literals only, see above
+    return namespace["complete_object"]
 
 
 def plan_for(schema: Any, parent_type: GraphQLObjectType, details: list[Any]) -> Complete | None:
