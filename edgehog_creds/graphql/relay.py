@@ -15,6 +15,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from enum import Enum
+from operator import itemgetter
 from typing import Any, Generic, TypeVar
 
 import asyncpg
@@ -123,11 +124,16 @@ _URLSAFE = bytes.maketrans(b"+/", b"-_")
 def cursor_encoder(sort: Sequence[q.SortKey]) -> Callable[[Any], str]:
     """A function row -> cursor for one sort; the sort's part is encoded once."""
     prefix = b'{"s":' + orjson.dumps(_signature(sort)) + b',"v":'
-    names = [k.column.name for k in sort]
+    # itemgetter reads the sort columns in C (a list comprehension here was a
+    # quarter of a cursor's cost); it returns a bare value for a single column.
+    values = itemgetter(*(k.column.name for k in sort))
+    single = len(sort) == 1
 
     def encode(row: Any) -> str:
-        # orjson writes datetimes as ISO 8601; asyncpg's own UUID type goes through str.
-        raw = prefix + orjson.dumps([row[n] for n in names], default=str) + b"}"
+        # orjson writes datetimes as ISO 8601, tuples as arrays; asyncpg's own
+        # UUID type goes through str.
+        found = values(row)
+        raw = prefix + orjson.dumps((found,) if single else found, default=str) + b"}"
         # base64.urlsafe_b64encode, without its two layers of Python wrappers.
         return b2a_base64(raw, newline=False).translate(_URLSAFE).rstrip(b"=").decode()
 
