@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+import gc
 from types import SimpleNamespace
 from typing import Any
 
-from graphql import OperationType
+from graphql import OperationType, parse
+from graphql.execution import executor as graphql_executor
+from graphql.execution.values import get_argument_values as graphql_get_argument_values
 from strawberry.schema import schema_converter
 
 from edgehog_creds.graphql import arguments
@@ -94,3 +97,36 @@ async def test_the_same_document_with_other_variables_sorts_each_way(tenant):
         body = await tenant.gql(LIST_SORTED, {"order": order})
         edges = body["data"]["listImageCredentials"]["edges"]
         assert [e["node"]["label"] for e in edges] == expected
+
+
+def test_graphql_core_calls_our_coercion():
+    build_schema()
+    assert graphql_executor.get_argument_values is arguments.get_argument_values
+
+
+def test_literal_arguments_are_coerced_once_per_document_node():
+    schema = build_schema()._schema
+    field = schema.query_type.fields["listImageCredentials"]
+    document = parse("{ listImageCredentials(first: 5, sort: [{field: LABEL}]) { count } }")
+    node = document.definitions[0].selection_set.selections[0]
+    first = arguments.get_argument_values(field, node)
+    second = arguments.get_argument_values(field, node)
+    assert first == second == graphql_get_argument_values(field, node)
+    assert first["first"] == 5 and first is not second
+    first["first"] = 6  # a caller changing its dict changes only its own
+    assert arguments.get_argument_values(field, node)["first"] == 5
+    key = (id(field), id(node))
+    assert key in arguments._coerced
+    del document, node
+    gc.collect()
+    assert key not in arguments._coerced  # kept only as long as the document
+
+
+async def test_a_literal_password_goes_with_its_request(tenant):
+    body = await tenant.gql(
+        'mutation { createImageCredentials(input: {label: "lit", username: "u",'
+        ' password: "pw-literal-must-go"}) { result { label } } }'
+    )
+    assert body["data"]["createImageCredentials"]["result"] == {"label": "lit"}, body
+    gc.collect()
+    assert "pw-literal-must-go" not in repr(arguments._coerced)

@@ -1,4 +1,4 @@
-"""Strawberry's argument conversion, remembered for queries.
+"""Argument values, remembered: graphql-core's coercion and Strawberry's conversion.
 
 Before every resolver call Strawberry turns graphql-core's coerced arguments
 into input-type instances (`convert_arguments`). It resolves the arguments'
@@ -12,18 +12,39 @@ Mutations are never remembered: their inputs carry passwords, which must not
 outlive the request. Values that cannot be used as a key (none in our schema)
 are converted every time.
 
+Before that, graphql-core coerces the argument literals of the document
+(`first: 50, sort: [{field: LABEL, order: ASC}]`) again on every request.
+When a field's arguments hold no variable, that result depends only on the
+field's definition and its node in the (cached, immutable) document, so
+`get_argument_values` keeps it for as long as the node lives, as
+execution.py keeps its plans. A mutation with a literal password is never
+cached by executor.py, so its node, and the entry with it, goes when its
+request ends. Each call gets a new dict; the values inside are graphql-core's
+plain lists and dicts, which Strawberry's conversion only reads.
+
 Installed by replacing the name `convert_arguments` in Strawberry's schema
-converter, the one place that calls it for resolvers; tests/test_arguments.py
-fails if an upgrade of Strawberry moves that call elsewhere.
+converter and `get_argument_values` in graphql-core's executor, the one place
+each is called for fields; tests/test_arguments.py fails if an upgrade moves
+either call elsewhere.
 """
 
 from __future__ import annotations
 
 import enum
 import uuid
+import weakref
 from typing import Any
 
-from graphql import OperationType
+from graphql import (
+    FieldNode,
+    ListValueNode,
+    ObjectValueNode,
+    OperationType,
+    ValueNode,
+    VariableNode,
+)
+from graphql.execution import executor as graphql_executor
+from graphql.execution.values import get_argument_values as graphql_get_argument_values
 from strawberry.schema import schema_converter
 from strawberry.types.arguments import convert_arguments as strawberry_convert_arguments
 
@@ -86,5 +107,46 @@ def convert_arguments(
     return _copy(held[1])
 
 
+# (id of the field definition, id of the field node) -> (weak reference to the
+# node, coerced values, or None when they come from variables)
+_coerced: dict[tuple[int, int], tuple[weakref.ref[FieldNode], dict[str, Any] | None]] = {}
+
+
+def _holds_variable(value: ValueNode) -> bool:
+    if isinstance(value, VariableNode):
+        return True
+    if isinstance(value, ListValueNode):
+        return any(_holds_variable(v) for v in value.values)
+    if isinstance(value, ObjectValueNode):
+        return any(_holds_variable(f.value) for f in value.fields)
+    return False
+
+
+def get_argument_values(
+    type_def: Any,
+    node: Any,
+    variable_values: Any = None,
+    fragment_variable_values: Any = None,
+    hide_suggestions: bool = False,
+) -> dict[str, Any]:
+    def coerce() -> dict[str, Any]:
+        return graphql_get_argument_values(
+            type_def, node, variable_values, fragment_variable_values, hide_suggestions
+        )
+
+    if fragment_variable_values is not None or not isinstance(node, FieldNode):
+        return coerce()
+    key = (id(type_def), id(node))
+    held = _coerced.get(key)
+    if held is None or held[0]() is not node:
+        values = None if any(_holds_variable(a.value) for a in node.arguments) else coerce()
+        if len(_coerced) >= _MAX_ENTRIES:
+            _coerced.clear()
+        _coerced[key] = (weakref.ref(node, lambda _, key=key: _coerced.pop(key, None)), values)
+        held = _coerced[key]
+    return coerce() if held[1] is None else dict(held[1])
+
+
 def install() -> None:
     schema_converter.convert_arguments = convert_arguments  # type: ignore[assignment]
+    graphql_executor.get_argument_values = get_argument_values  # type: ignore[assignment]
