@@ -130,3 +130,11 @@ async def test_a_literal_password_goes_with_its_request(tenant):
     assert body["data"]["createImageCredentials"]["result"] == {"label": "lit"}, body
     gc.collect()
     assert "pw-literal-must-go" not in repr(arguments._coerced)
+
+
+def test_a_field_given_no_arguments_gets_its_defaults():
+    schema = build_schema()._schema
+    field = schema.query_type.fields["listImageCredentials"]
+    document = parse("{ listImageCredentials { count } }")
+    node = document.definitions[0].selection_set.selections[0]
+    assert arguments.get_argument_values(field, node) == graphql_get_argument_values(field, node)

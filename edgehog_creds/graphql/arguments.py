@@ -139,7 +139,8 @@ def get_argument_values(
     key = (id(type_def), id(node))
     held = _coerced.get(key)
     if held is None or held[0]() is not node:
-        values = None if any(_holds_variable(a.value) for a in node.arguments) else coerce()
+        arguments = node.arguments or ()  # None when the field is given none
+        values = None if any(_holds_variable(a.value) for a in arguments) else coerce()
         if len(_coerced) >= _MAX_ENTRIES:
             _coerced.clear()
         _coerced[key] = (weakref.ref(node, lambda _, key=key: _coerced.pop(key, None)), values)
