@@ -17,6 +17,7 @@ the last `make bench` (or bench.ab / bench.profile) run: bench/.work/fixture.jso
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
 import logging
 import os
@@ -24,7 +25,9 @@ import statistics
 import subprocess
 import sys
 import time
+from collections.abc import AsyncIterator
 from pathlib import Path
+from typing import Any
 
 ROOT = Path(__file__).resolve().parent.parent
 FIXTURE = ROOT / "bench" / ".work" / "fixture.json"
@@ -52,49 +55,66 @@ def asgi_request(path: str, body: bytes, token: str) -> tuple[dict, object, obje
     return scope, receive, send
 
 
-async def measure(requests: int, repeat: int) -> list[float]:
+@contextlib.asynccontextmanager
+async def service(floor: bool) -> AsyncIterator[tuple[Any, str]]:
+    """(ASGI app, list path) of ours, or of bench/floor.py, ready for requests."""
     from nacl.public import PrivateKey
 
-    from bench.run import OUR_LIST, TENANT, gql_body
+    from bench.run import TENANT
     from edgehog_creds import db
     from edgehog_creds.app import create_app
     from edgehog_creds.config import Settings
     from edgehog_creds.vault import Vault
 
     fixture = json.loads(FIXTURE.read_text())
-    pool = await db.create_pool(fixture["dsn"])
     key = PrivateKey.generate()
+    vault = Vault(key.public_key, key)
+    if floor:
+        from bench import floor as bare
+
+        app = bare.create_app(fixture["dsn"], TENANT, vault)
+        async with app.router.lifespan_context(app):
+            yield app, "/list"
+        return
+    pool = await db.create_pool(fixture["dsn"])
     settings = Settings(database_url=fixture["dsn"], data_dir=ROOT / "bench" / ".work" / "data",
                         secret_key_file=None)
-    app = create_app(settings, pool=pool, vault=Vault(key.public_key, key))
-    token = fixture["token"]
+    try:
+        yield create_app(settings, pool=pool, vault=vault), f"/tenants/{TENANT}/api"
+    finally:
+        await pool.close()
+
+
+async def measure(requests: int, repeat: int, floor: bool = False) -> list[float]:
+    from bench.run import OUR_LIST, gql_body
+
+    token = json.loads(FIXTURE.read_text())["token"]
     body = gql_body(OUR_LIST).encode()
-    path = f"/tenants/{TENANT}/api"
-
-    async def one() -> None:
-        scope, receive, send = asgi_request(path, body, token)
-        await app(scope, receive, send)
-
-    for _ in range(100):
-        await one()
     per_request = []
-    for _ in range(repeat):
-        start = time.process_time()
-        for _ in range(requests):
+    async with service(floor) as (app, path):
+
+        async def one() -> None:
+            scope, receive, send = asgi_request(path, body, token)
+            await app(scope, receive, send)
+
+        for _ in range(100):
             await one()
-        per_request.append((time.process_time() - start) * 1000 / requests)
-    await pool.close()
+        for _ in range(repeat):
+            start = time.process_time()
+            for _ in range(requests):
+                await one()
+            per_request.append((time.process_time() - start) * 1000 / requests)
     return per_request
 
 
-def run_here(requests: int, repeat: int) -> list[float]:
+def run_here(requests: int, repeat: int, floor: bool = False) -> list[float]:
     logging.basicConfig(  # as cli.py main(): the access log is part of the cost
         level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s",
         filename=str(ROOT / "bench" / ".work" / "micro.log"),
     )
     import uvloop
 
-    return uvloop.run(measure(requests, repeat))
+    return uvloop.run(measure(requests, repeat, floor))
 
 
 def run_copy(copy: Path, requests: int, repeat: int) -> list[float]:
