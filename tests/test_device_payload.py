@@ -625,6 +625,7 @@ async def test_deleting_credentials_forgets_their_opened_password(tenant, pool, 
         ("credentials_deleted", [])
     ]
 
+
 # --- release templates ------------------------------------------------------------
 
 

@@ -140,9 +140,7 @@ class Deployment(Node):
         return await _device(info.context, self._device_id)
 
     @strawberry.field
-    async def release(
-        self, info: Info[Context, None]
-    ) -> Release | None:
+    async def release(self, info: Info[Context, None]) -> Release | None:
         return await load_release(info.context, self._release_id)
 
 

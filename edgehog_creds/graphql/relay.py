@@ -88,9 +88,7 @@ class Connection(Generic[NodeT]):
     edges: list[Edge[NodeT]] | None
     # Counted only when the query selects it (PageArgs.count): a COUNT over a
     # large tenant is not free. Plain data, so execution.py serialises it.
-    count: int | None = strawberry.field(
-        description="Total matching the filter, across all pages."
-    )
+    count: int | None = strawberry.field(description="Total matching the filter, across all pages.")
 
 
 @strawberry.enum

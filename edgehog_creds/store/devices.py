@@ -116,7 +116,6 @@ async def delete_device(
     return device_from_row(row)
 
 
-
 async def get_devices(
     conn: asyncpg.Connection, tenant_id: uuid.UUID, ids: list[uuid.UUID]
 ) -> dict[uuid.UUID, Device]:
@@ -255,7 +254,6 @@ async def delete_deployment(
             details={"device_id": str(row["device_id"]), "release_id": str(row["release_id"])},
         )
     return deployment_from_row(row)
-
 
 
 async def get_deployments(

@@ -79,7 +79,6 @@ async def create(
     return _from_row(row)
 
 
-
 async def get_many(
     conn: asyncpg.Connection, tenant_id: uuid.UUID, ids: list[uuid.UUID]
 ) -> dict[uuid.UUID, ImageCredentials]:

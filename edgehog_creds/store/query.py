@@ -206,9 +206,7 @@ async def fetch_page(
     limit_p = params.add(limit + 1, "int")
     columns = q.columns
     if with_total:
-        columns += (
-            f", (SELECT count(*) FROM {q.source} WHERE {' AND '.join(matching)}) AS {TOTAL}"
-        )
+        columns += f", (SELECT count(*) FROM {q.source} WHERE {' AND '.join(matching)}) AS {TOTAL}"
     sql = (
         f"SELECT {columns} FROM {q.source} WHERE {' AND '.join(where)} "
         f"ORDER BY {', '.join(k.order_sql() for k in order)} LIMIT {limit_p}"
