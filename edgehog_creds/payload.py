@@ -4,12 +4,14 @@ This is the only module that asks the vault to open a password, and it does
 so for exactly one purpose: to put a Docker ``X-Registry-Auth`` value into a
 ``CreateImageRequest`` for the device the deployment was made for.
 
-Two statements: read the deployment, its containers and their sealed
-credentials; refuse what cannot be delivered; open the passwords; then record
-one delivery per set of credentials, which succeeds only if the deployment and
-every one of those credentials still exist (store/payloads.py). So a refused
-payload, or one whose credentials were deleted while it was being built,
-leaves no delivery record and returns nothing partial, and every delivery
+One statement reads the deployment, its containers and their sealed
+credentials, and records one delivery per set of credentials if the payload
+can be delivered (store/payloads.py `read_and_record`); then this module
+refuses what cannot be delivered, with the same conditions the statement
+checked, and opens the passwords. So a refused payload, or one whose
+credentials were deleted before it was read, leaves no delivery record and
+returns nothing partial; a delete that comes later waits for the record. A
+password that cannot be opened takes the record back, so every delivery
 record stands for a payload that was handed over.
 
 The shapes follow /work/shared/docs/device-contract.md ("The payload a device
@@ -345,12 +347,15 @@ async def _deliverable(
     tenant_id: uuid.UUID,
     device_id: uuid.UUID,
     deployment_id: uuid.UUID,
+    *,
+    record: bool,
 ) -> store.DeploymentSource:
-    source = await store.read_deployment(conn, tenant_id, deployment_id, device_id)
+    source = await store.read_and_record(conn, tenant_id, deployment_id, device_id, record=record)
     if source is None:
         raise NotFound("deploymentId")
     if source.device_id != device_id:
         raise Forbidden("this deployment belongs to another device")
+    # The statement recorded nothing in these cases either: same conditions.
     _refuse_deleted_credentials(source.containers, source.sealed)
     return source
 
@@ -369,17 +374,18 @@ async def build_device_payload(
     credentials are gone, Unavailable when this process cannot open them.
     """
     async with pool.acquire() as conn:
-        source = await _deliverable(conn, tenant_id, device_id, deployment_id)
-        auths = _registry_auths(vault, tenant_id, source.containers, source.sealed)
+        # A server holding only the public key records nothing: any password
+        # it would have to open answers Unavailable (payloads of public
+        # images still work there, and record nothing anyway).
+        source = await _deliverable(
+            conn, tenant_id, device_id, deployment_id, record=vault.can_open
+        )
+        try:
+            auths = _registry_auths(vault, tenant_id, source.containers, source.sealed)
+        except Unavailable:
+            # Recorded but not handed over: the record would be a lie.
+            if source.delivery_ids:
+                await store.withdraw_deliveries(conn, tenant_id, source.delivery_ids)
+            raise
         templates = await _release_templates(conn, tenant_id, source.release_id)
-        if source.sealed and not await store.record_deliveries(
-            conn, tenant_id, source.sealed, device_id=device_id, deployment_id=deployment_id
-        ):
-            # Deleted while we were opening. The delete may already have told
-            # the vault to forget these passwords, before we opened them again.
-            for credentials_id in source.sealed:
-                vault.forget(tenant_id, credentials_id)
-            # Read again to say what went.
-            await _deliverable(conn, tenant_id, device_id, deployment_id)
-            raise Unavailable("the deployment changed while its payload was built; try again")
     return assemble(source.deployment_id, source.containers, templates, auths)

@@ -514,14 +514,11 @@ async def test_a_delete_waits_until_the_delivery_is_recorded(tenant, pool):
     creds = await _credentials(tenant, "locked", "u", PASSWORD)
     deployment_id, _, device = await deployed(tenant, pool, [container(PRIVATE, creds)])
     async with pool.acquire() as conn, conn.transaction():
-        # build_device_payload's record, held open here to show its lock.
-        assert await payload_store.record_deliveries(
-            conn,
-            tenant.id,
-            [uuid_of(creds)],
-            device_id=uuid_of(device["id"]),
-            deployment_id=uuid_of(deployment_id),
+        # build_device_payload's statement, held open here to show its lock.
+        source = await payload_store.read_and_record(
+            conn, tenant.id, uuid_of(deployment_id), uuid_of(device["id"])
         )
+        assert source is not None and len(source.delivery_ids) == 1
         delete = asyncio.create_task(tenant.gql(DELETE_CREDENTIALS, {"id": creds}))
         await until_a_statement_waits_for_a_lock(pool)
         assert not delete.done()  # the share lock holds it back
@@ -535,20 +532,36 @@ async def test_a_record_is_all_or_nothing(tenant, pool):
     deployment_id, _, device = await deployed(
         tenant, pool, [container(PRIVATE, kept), container("reg.example/other", gone)]
     )
+    two = [container(PRIVATE, kept), container("reg.example/other", kept), container("nginx")]
+    intact_id = (await deploy(tenant, await make_release(tenant, pool, two), device["id"]))["id"]
     await tenant.gql(DELETE_CREDENTIALS, {"id": gone})
-    ids = [uuid_of(kept), uuid_of(gone)]
-    where = dict(device_id=uuid_of(device["id"]), deployment_id=uuid_of(deployment_id))
-    assert not await payload_store.record_deliveries(pool, tenant.id, ids, **where)
-    # Another device, or a deployment that is not there, records nothing either.
-    assert not await payload_store.record_deliveries(
-        pool, tenant.id, ids[:1], device_id=uuid.uuid4(), deployment_id=where["deployment_id"]
-    )
-    assert not await payload_store.record_deliveries(
-        pool, tenant.id, ids[:1], device_id=where["device_id"], deployment_id=uuid.uuid4()
-    )
+    device_id = uuid_of(device["id"])
+
+    async def read(deployment, device, **kwargs):
+        return await payload_store.read_and_record(pool, tenant.id, deployment, device, **kwargs)
+
+    # One container lost its credentials: the other's are read, nothing recorded.
+    lost = await read(uuid_of(deployment_id), device_id)
+    assert lost is not None and list(lost.sealed) == [uuid_of(kept)]
+    assert lost.delivery_ids == []
+    # Another device reads no sealed value and records nothing.
+    foreign = await read(uuid_of(intact_id), uuid.uuid4())
+    assert foreign is not None and foreign.sealed == {} and foreign.delivery_ids == []
+    assert foreign.device_id == device_id
+    # A deployment that is not there is None.
+    assert await read(uuid.uuid4(), device_id) is None
+    # Asked not to record (a server that cannot open passwords): read only.
+    unrecorded = await read(uuid_of(intact_id), device_id, record=False)
+    assert unrecorded is not None and list(unrecorded.sealed) == [uuid_of(kept)]
+    assert unrecorded.delivery_ids == []
     assert await _deliveries(pool, tenant) == 0
-    assert await payload_store.record_deliveries(pool, tenant.id, ids[:1], **where)
+    # Deliverable: one row per set of credentials, however many containers use it.
+    recorded = await read(uuid_of(intact_id), device_id)
+    assert recorded is not None and len(recorded.delivery_ids) == 1
+    assert [c.image_credentials_id for c in recorded.containers] == [uuid_of(kept)] * 2 + [None]
     assert await _deliveries(pool, tenant) == 1
+    await payload_store.withdraw_deliveries(pool, tenant.id, recorded.delivery_ids)
+    assert await _deliveries(pool, tenant) == 0
 
 
 async def _deliveries(pool, tenant) -> int:
@@ -567,36 +580,34 @@ async def _payload_read_during(
         await change(conn)
         reading = asyncio.create_task(read_payload(tenant, token, deployment_id))
         await until_a_statement_waits_for_a_lock(pool)
-        assert not reading.done()  # recording the delivery waits for the change's row lock
+        assert not reading.done()  # the payload's statement waits for the change's row lock
         if while_waiting is not None:
             while_waiting()
         await tx.commit()
     return await asyncio.wait_for(reading, 10)
 
 
-async def test_credentials_deleted_between_the_two_reads_are_refused(tenant, pool, vault):
+async def test_credentials_deleted_while_a_payload_is_read_are_refused(tenant, pool, vault):
     creds = await _credentials(tenant, "racy", "u", PASSWORD)
     deployment_id, token, _ = await deployed(tenant, pool, [container(PRIVATE, creds)])
 
     # A delete in flight: containers detached, row deleted, not committed. The
-    # payload reads the containers and sealed passwords (as committed), opens
-    # them, waits on the row lock to record the delivery, and finds it gone:
-    # refused, nothing partial, no delivery.
+    # payload's statement reads the containers as committed, waits on the
+    # credentials' row lock, and then finds the row gone: refused, nothing
+    # partial, no delivery, and no password opened for it.
     async def delete(conn):
         await credentials_store.delete(conn, tenant.id, uuid_of(creds), actor="racer")
 
-    def opened_already():
-        # The payload read and opened the password before the delete committed.
-        assert vault.remembers(tenant.id, uuid_of(creds))
+    def not_opened_yet():
+        assert not vault.remembers(tenant.id, uuid_of(creds))
 
     body = await _payload_read_during(
-        tenant, pool, token, deployment_id, delete, while_waiting=opened_already
+        tenant, pool, token, deployment_id, delete, while_waiting=not_opened_yet
     )
     assert body["data"] == {"devicePayload": None}
     assert errors_of(body) == [("credentials_deleted", [])]
     assert PRIVATE in body["errors"][0]["message"]
     assert await _deliveries(pool, tenant) == 0
-    # ...and what it opened for nothing is not kept.
     assert not vault.remembers(tenant.id, uuid_of(creds))
 
 

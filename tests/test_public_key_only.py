@@ -114,3 +114,7 @@ async def test_a_different_private_key_is_unavailable_too(tenant, pool, caplog):
     # The operator learns which credentials and why, and nothing secret.
     assert "sealed to key" in caplog.text
     assert PASSWORD not in caplog.text
+    # Its delivery was recorded with the read and taken back: nothing went.
+    assert await pool.fetchval(
+        "SELECT count(*) FROM credential_deliveries WHERE tenant_id = $1", tenant.id
+    ) == 0

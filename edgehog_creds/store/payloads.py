@@ -1,13 +1,13 @@
 """What a device payload is made of: a deployment's containers and their sealed credentials.
 
-Two statements, and no transaction around them, so a payload costs two round
-trips: `read_deployment` (the deployment, and for each container of its
-release in order, what can change: its credentials, and the sealed values
-they name) and then, once every password has been opened, `record_deliveries`
-(one delivery row per set of credentials, written only if the deployment and
-every one of those credentials still exist, under a share lock, so a
-concurrent delete either waits for the record or makes the record, and with
-it the payload, fail).
+One statement, and so one round trip, per payload: `read_and_record` reads the
+deployment and, for each container of its release in order, what can change
+(its credentials, and the sealed values they name), and in the same statement
+records one delivery per set of credentials, if the payload can be delivered
+at all. The rows it reads are share-locked, so a concurrent delete either came
+first (and the payload is refused, with nothing recorded) or waits for the
+record. If the payload then fails after all (a sealed value this server
+cannot open), `withdraw_deliveries` takes the record back.
 
 Everything else about a release's containers never changes (sql/004's
 containers_immutable trigger), so payload.py reads them once per release
@@ -20,7 +20,6 @@ the vault to open them.
 from __future__ import annotations
 
 import uuid
-from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -59,38 +58,79 @@ class DeploymentSource:
     # The credentials those containers name that still exist, by id; read only
     # when the deployment is the asking device's own.
     sealed: dict[uuid.UUID, SealedCredentials]
+    # The delivery rows written for this payload: one per entry of `sealed`,
+    # or none when it cannot be delivered (or recording was not asked for).
+    delivery_ids: list[uuid.UUID]
 
 
-async def read_deployment(
+async def read_and_record(
     conn: asyncpg.Connection | asyncpg.Pool,
     tenant_id: uuid.UUID,
     deployment_id: uuid.UUID,
     device_id: uuid.UUID,
+    *,
+    record: bool = True,
 ) -> DeploymentSource | None:
-    """The deployment, its containers' credentials and their sealed values.
+    """The deployment, its containers' credentials and their sealed values,
+    and (when `record`) one delivery row per set of credentials, in one statement.
 
     None when the tenant has no such deployment. Sealed credentials come back
-    only when the deployment was made for `device_id`.
+    only when the deployment was made for `device_id`. Deliveries are written
+    only if the payload can be delivered: the deployment is `device_id`'s and
+    every container still has its credentials. The deployment and credential
+    rows are share-locked while the statement runs, so a delete that came
+    first is seen (the row is skipped, and nothing is recorded) and one that
+    comes later waits until the record is committed.
     """
     # LEFT JOINs: a deployment row comes back even if its release had no
-    # containers, so "absent" and "empty" stay distinguishable in one query;
-    # a container whose credentials are gone comes back without them.
+    # containers, so "absent" and "empty" stay distinguishable; a container
+    # whose credentials are gone comes back without them. `recorded` holds
+    # the new delivery ids (NULL when nothing was written), so a payload that
+    # then fails can take its record back (withdraw_deliveries).
     rows = await conn.fetch(
         """
+        WITH deployment AS (
+            SELECT device_id, release_id FROM deployments
+            WHERE tenant_id = $1 AND id = $2
+            FOR SHARE
+        ), used AS (
+            SELECT c.id, c.position, c.image_reference,
+                   c.image_credentials_id, c.credentials_deleted_at
+            FROM containers c JOIN deployment d ON c.release_id = d.release_id
+            WHERE c.tenant_id = $1
+        ), present AS (
+            SELECT id, username, sealed_key_id, sealed_password FROM image_credentials
+            WHERE tenant_id = $1
+              AND id IN (SELECT image_credentials_id FROM used)
+              AND EXISTS (SELECT FROM deployment WHERE device_id = $3)
+            ORDER BY id
+            FOR SHARE
+        ), recorded AS (
+            INSERT INTO credential_deliveries
+                (tenant_id, image_credentials_id, device_id, deployment_id)
+            SELECT $1, id, $3, $2 FROM present
+            WHERE $4 AND NOT EXISTS (
+                SELECT FROM used
+                WHERE credentials_deleted_at IS NOT NULL
+                   OR (image_credentials_id IS NOT NULL
+                       AND image_credentials_id NOT IN (SELECT id FROM present))
+            )
+            RETURNING id
+        )
         SELECT d.device_id AS deployment_device_id, d.release_id,
-               c.id, c.position, c.image_reference,
-               c.image_credentials_id, c.credentials_deleted_at,
-               ic.username AS credentials_username, ic.sealed_key_id, ic.sealed_password
-        FROM deployments d
-        LEFT JOIN containers c ON c.tenant_id = d.tenant_id AND c.release_id = d.release_id
-        LEFT JOIN image_credentials ic
-               ON d.device_id = $3 AND ic.tenant_id = c.tenant_id AND ic.id = c.image_credentials_id
-        WHERE d.tenant_id = $1 AND d.id = $2
-        ORDER BY c.position
+               u.id, u.position, u.image_reference,
+               u.image_credentials_id, u.credentials_deleted_at,
+               p.username AS credentials_username, p.sealed_key_id, p.sealed_password,
+               (SELECT array_agg(id) FROM recorded) AS recorded
+        FROM deployment d
+        LEFT JOIN used u ON true
+        LEFT JOIN present p ON p.id = u.image_credentials_id
+        ORDER BY u.position
         """,
         tenant_id,
         deployment_id,
         device_id,
+        record,
     )
     if not rows:
         return None
@@ -120,49 +160,16 @@ async def read_deployment(
         release_id=rows[0]["release_id"],
         containers=containers,
         sealed=sealed,
+        delivery_ids=rows[0]["recorded"] or [],
     )
 
 
-async def record_deliveries(
-    conn: asyncpg.Connection | asyncpg.Pool,
-    tenant_id: uuid.UUID,
-    ids: Iterable[uuid.UUID],
-    *,
-    device_id: uuid.UUID,
-    deployment_id: uuid.UUID,
-) -> bool:
-    """One delivery row per set of credentials; all of them or, returning False, none.
-
-    Nothing is written unless the deployment (for this device) and every one
-    of `ids` still exist. Their rows are share-locked while the statement
-    runs: a delete that came first makes this return False; one that comes
-    later waits until the record is committed.
-    """
-    wanted = sorted(set(ids))
-    recorded = await conn.fetchval(
-        """
-        WITH deployment AS (
-            SELECT id FROM deployments
-            WHERE tenant_id = $1 AND id = $4 AND device_id = $3
-            FOR SHARE
-        ), present AS (
-            SELECT id FROM image_credentials
-            WHERE tenant_id = $1 AND id = ANY($2::uuid[])
-            ORDER BY id
-            FOR SHARE
-        ), recorded AS (
-            INSERT INTO credential_deliveries
-                (tenant_id, image_credentials_id, device_id, deployment_id)
-            SELECT $1, id, $3, $4 FROM present
-            WHERE EXISTS (SELECT FROM deployment)
-              AND (SELECT count(*) FROM present) = cardinality($2::uuid[])
-            RETURNING 1
-        )
-        SELECT count(*) FROM recorded
-        """,
+async def withdraw_deliveries(
+    conn: asyncpg.Connection | asyncpg.Pool, tenant_id: uuid.UUID, ids: list[uuid.UUID]
+) -> None:
+    """Take back the record of a payload that could not be handed over after all."""
+    await conn.execute(
+        "DELETE FROM credential_deliveries WHERE tenant_id = $1 AND id = ANY($2::uuid[])",
         tenant_id,
-        wanted,
-        device_id,
-        deployment_id,
+        ids,
     )
-    return recorded == len(wanted)
