@@ -11,6 +11,11 @@ with 1 and with 1 + N requests after the same warm-up; the difference over N
 is what one request costs, start-up and warm-up cancelled out. Only our
 process is counted: PostgreSQL's work is not in the figure.
 
+--http counts over real HTTP instead: each server (`edgehog-creds serve`, or
+bench/floor.py) runs under callgrind as `make bench` starts it, and this
+process loads it with 8 keep-alive connections, so uvicorn, the parser and
+the interleaving of concurrent requests are counted too.
+
 Slow (about a minute per run under valgrind). COPY is a folder with a changed
 edgehog_creds/, as bench.micro and bench.ab take. Needs valgrind (Debian's
 package) and the bench database from the last `make bench`.
@@ -19,11 +24,16 @@ package) and the bench database from the last `make bench`.
 from __future__ import annotations
 
 import argparse
+import asyncio
+import json
 import os
 import re
+import signal
+import socket
 import subprocess
 import sys
 import tempfile
+import time
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -45,20 +55,97 @@ def instructions(side: Path, requests: int, floor: bool = False) -> int:
     return int(found.group(1))
 
 
+async def _load(port: int, requests: int, path: str, token: str | None) -> None:
+    """`requests` list requests over 8 keep-alive connections, each answer checked."""
+    from bench.run import CONNECTIONS, OUR_LIST, gql_body
+
+    body = gql_body(OUR_LIST).encode()
+    auth = f"Authorization: Bearer {token}\r\n" if token else ""
+    request = (
+        f"POST {path} HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\n"
+        f"{auth}Content-Length: {len(body)}\r\n\r\n"
+    ).encode() + body
+
+    async def connection(count: int) -> None:
+        reader, writer = await asyncio.open_connection("127.0.0.1", port)
+        for _ in range(count):
+            writer.write(request)
+            head = await reader.readuntil(b"\r\n\r\n")
+            length = re.search(rb"content-length: (\d+)", head, re.IGNORECASE)
+            answer = await reader.readexactly(int(length.group(1)) if length else 0)
+            if not head.startswith(b"HTTP/1.1 200") or b'"errors"' in answer:
+                raise SystemExit(f"bad answer: {head[:100]!r} {answer[:300]!r}")
+        writer.close()
+
+    await asyncio.gather(*(connection(requests // CONNECTIONS) for _ in range(CONNECTIONS)))
+
+
+def http_instructions(side: Path, requests: int, floor: bool = False) -> int:
+    """Instructions callgrind counted for one server process answering `requests`
+    list requests over HTTP (after 200 to warm up), from start to shutdown."""
+    from bench.micro import FIXTURE
+    from bench.run import TENANT, free_port
+
+    fixture = json.loads(FIXTURE.read_text())
+    port = free_port()
+    env = {**os.environ, "DATABASE_URL": fixture["dsn"], "BENCH_TENANT": TENANT,
+           "EDGEHOG_CREDS_DATA_DIR": str(ROOT / "bench" / ".work" / "data"),
+           "EDGEHOG_CREDS_GRAPHIQL": "0", "PYTHONPATH": f"{side}{os.pathsep}{ROOT}"}
+    if floor:
+        server, path, token = ["bench.floor"], "/list", None
+    else:
+        server, path = ["edgehog_creds.cli", "serve"], f"/tenants/{TENANT}/api"
+        token = fixture["token"]
+    with tempfile.TemporaryDirectory() as out:
+        proc = subprocess.Popen(
+            ["valgrind", "--tool=callgrind", f"--callgrind-out-file={out}/cg.out",
+             sys.executable, "-m", *server, "--port", str(port)],
+            env=env, cwd=side, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True,
+        )
+        try:
+            deadline = time.monotonic() + 300
+            while True:
+                try:
+                    socket.create_connection(("127.0.0.1", port), timeout=1).close()
+                    break
+                except OSError:
+                    if proc.poll() is not None or time.monotonic() > deadline:
+                        log = proc.stderr.read()[-2000:]
+                        raise SystemExit(f"the server did not start:\n{log}") from None
+                    time.sleep(0.5)
+            asyncio.run(_load(port, 200, path, token))
+            if requests:
+                asyncio.run(_load(port, requests, path, token))
+        finally:
+            proc.send_signal(signal.SIGINT)  # uvicorn shuts down; callgrind writes its count
+            stderr = proc.communicate(timeout=300)[1]
+    found = re.search(r"Collected : (\d+)", stderr)
+    if found is None:
+        raise SystemExit(f"no instruction count from valgrind:\n{stderr[-2000:]}")
+    return int(found.group(1))
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("copies", type=Path, nargs="*")
     parser.add_argument("--requests", type=int, default=200)
     parser.add_argument("--floor", action="store_true",
                         help="count bench/floor.py's list endpoint too (same SQL, no GraphQL)")
+    parser.add_argument("--http", action="store_true",
+                        help="count each server over HTTP at concurrency 8, not in-process")
     args = parser.parse_args()
     sides = {"tree": (ROOT, False), **{c.name: (c.resolve(), False) for c in args.copies}}
     if args.floor:
         sides["floor"] = (ROOT, True)
     per_request = {}
     for name, (path, floor) in sides.items():
-        base = instructions(path, 1, floor)
-        per_request[name] = (instructions(path, 1 + args.requests, floor) - base) / args.requests
+        if args.http:
+            base = http_instructions(path, 0, floor)
+            full = http_instructions(path, args.requests, floor)
+        else:
+            base = instructions(path, 1, floor)
+            full = instructions(path, 1 + args.requests, floor)
+        per_request[name] = (full - base) / args.requests
     for name, value in per_request.items():
         print(f"{name:<10} {value / 1e6:.3f} M instructions/request "
               f"(x{per_request['tree'] / value:.2f} vs tree)")
