@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import gc
+import weakref
 from types import SimpleNamespace
 
 import pytest
@@ -74,6 +75,29 @@ async def test_same_answers_as_graphql_core(tenant, pool, vault):
     assert results[0][0]["d"]["pageInfo"] == {"hasPreviousPage": True}
     assert execution._plans  # the fast path was taken
     assert any(plan is not None for _, plan in execution._plans.values())
+
+
+async def test_a_request_ends_without_waiting_for_the_cyclic_gc(tenant, pool, vault):
+    # graphql-core's execution context referred to itself (its resolver
+    # helpers were its own bound methods), so every request's context, and
+    # our Context with it, stayed until a GC pass found the cycle.
+    from edgehog_creds.auth import TenantUser
+    from edgehog_creds.store.tenants import get_by_slug
+
+    await create(tenant, "c0")
+    t = await get_by_slug(pool, tenant.slug)
+    executor = Executor(build_schema())
+    gc.collect()
+    gc.disable()
+    try:
+        ctx = Context(pool=pool, tenant=t, principal=TenantUser(t, "x"), vault=vault)
+        ended = weakref.ref(ctx)
+        result = await executor.run("{ listImageCredentials(first: 1) { count } }", None, ctx)
+        assert result.errors is None and result.data == {"listImageCredentials": {"count": 1}}
+        del ctx, result
+        assert ended() is None
+    finally:
+        gc.enable()
 
 
 def test_a_plan_lives_only_as_long_as_its_document():

@@ -38,6 +38,7 @@ from graphql import (
     GraphQLNonNull,
     GraphQLObjectType,
     GraphQLOutputType,
+    GraphQLResolveInfoHelpers,
     GraphQLScalarType,
 )
 from graphql.pyutils import Path, Undefined, gather_with_cancel
@@ -231,6 +232,20 @@ def plan_for(schema: Any, parent_type: GraphQLObjectType, details: list[Any]) ->
 
 
 class ExecutionContext(StrawberryGraphQLCoreExecutionContext):
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        # graphql-core hands resolvers two helpers that are bound methods of
+        # this context, so the context refers to itself: when a request ends,
+        # it, its variables and our Context wait for the cyclic GC instead of
+        # going at once. That kept a payload request's collections running at
+        # one per two requests, each promoting whatever the request still held.
+        # The same helpers through a weak reference: no cycle.
+        context = weakref.ref(self)
+        self.async_helpers = GraphQLResolveInfoHelpers(
+            gather=lambda values: context().gather_async_work(values),  # type: ignore[union-attr]
+            track=lambda values: context().track_async_work(values),  # type: ignore[union-attr]
+        )
+
     def execute_fields(
         self,
         parent_type: GraphQLObjectType,
