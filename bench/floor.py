@@ -29,6 +29,7 @@ from starlette.responses import Response
 from starlette.routing import Route
 
 from edgehog_creds import db
+from edgehog_creds.cli import settle_gc
 from edgehog_creds.config import load_settings
 from edgehog_creds.secrets import Secret
 from edgehog_creds.store import image_credentials as store
@@ -138,7 +139,9 @@ def main() -> None:
     # long opened passwords are remembered).
     vault = load_vault(load_settings()).vault
     app = create_app(os.environ["DATABASE_URL"], os.environ["BENCH_TENANT"], vault)
-    # The same server settings as `edgehog-creds serve` (cli.py cmd_serve).
+    # The same process and server settings as `edgehog-creds serve` (cli.py
+    # cmd_serve): the GC set the same way, then uvicorn.
+    settle_gc()
     uvicorn.run(
         app, host=args.host, port=args.port, access_log=False, log_level="info",
         loop="auto", http="auto", server_header=False,

@@ -70,7 +70,8 @@ async def _load(port: int, requests: int, path: str, token: str | None) -> None:
         reader, writer = await asyncio.open_connection("127.0.0.1", port)
         for _ in range(count):
             writer.write(request)
-            head = await reader.readuntil(b"\r\n\r\n")
+            # Generous (valgrind slows the server fifty-fold), but never forever.
+            head = await asyncio.wait_for(reader.readuntil(b"\r\n\r\n"), 120)
             length = re.search(rb"content-length: (\d+)", head, re.IGNORECASE)
             answer = await reader.readexactly(int(length.group(1)) if length else 0)
             if not head.startswith(b"HTTP/1.1 200") or b'"errors"' in answer:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import base64
+import gc
 import json
 import os
 import re
@@ -14,6 +15,7 @@ import time
 import httpx
 
 from edgehog_creds.auth import generate_tenant_key_pair
+from edgehog_creds.cli import settle_gc
 
 from .conftest import ROOT
 
@@ -136,3 +138,16 @@ def test_serve_dev_prints_a_working_token(tmp_path, database_url):
     finally:
         proc.terminate()
         proc.wait(10)
+
+
+def test_serve_sets_the_gc_for_a_long_running_server():
+    before = gc.get_threshold()
+    try:
+        settle_gc()
+        # What exists at start-up is frozen; the young generation waits for
+        # 10,000 net allocations, more than concurrent requests hold at once.
+        assert gc.get_freeze_count() > 0
+        assert gc.get_threshold() == (10_000, 10, 10)
+    finally:
+        gc.unfreeze()
+        gc.set_threshold(*before)
