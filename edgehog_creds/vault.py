@@ -86,6 +86,9 @@ class Vault:
         self._clock = clock
         # (tenant id, credential id) -> (the sealed value, its password, good until)
         self._opened: dict[tuple[uuid.UUID, uuid.UUID], tuple[Sealed, Secret, float]] = {}
+        # (tenant id, credential id) of deleted credentials -> until when what is
+        # opened for them is not kept (see forget)
+        self._deleted: dict[tuple[uuid.UUID, uuid.UUID], float] = {}
 
     def __repr__(self) -> str:
         return f"Vault(key_id={self.key_id!r}, can_open={self.can_open})"
@@ -104,13 +107,23 @@ class Vault:
         if held is not None and held[0] == sealed and self._clock() < held[2]:
             return held[1]
         password = self._open(tenant_id, credential_id, sealed)
-        if self._remember_seconds > 0:
+        if self._remember_seconds > 0 and key not in self._deleted:
             self._remember(key, sealed, password)
         return password
 
     def forget(self, tenant_id: uuid.UUID, credential_id: uuid.UUID) -> None:
-        """Drop what was opened for these credentials (they were deleted)."""
-        self._opened.pop((tenant_id, credential_id), None)
+        """Drop what was opened for these credentials (they were deleted), and
+        keep nothing opened for them from now on.
+
+        A payload recorded just before the delete opens its passwords just
+        after its statement returns, which under load can be after the
+        delete's own answer came back and called this: what it opens then is
+        handed over but not kept.
+        """
+        key = (tenant_id, credential_id)
+        self._opened.pop(key, None)
+        if self._remember_seconds > 0:
+            self._deleted[key] = self._clock() + self._remember_seconds
 
     def remembers(self, tenant_id: uuid.UUID, credential_id: uuid.UUID) -> bool:
         return (tenant_id, credential_id) in self._opened
@@ -127,6 +140,11 @@ class Vault:
             if self._opened[oldest][2] > now:
                 break
             del self._opened[oldest]
+        while self._deleted:  # in the order they were deleted, one lifetime for all
+            oldest = next(iter(self._deleted))
+            if self._deleted[oldest] > now:
+                break
+            del self._deleted[oldest]
 
     def _remember(self, key: tuple[uuid.UUID, uuid.UUID], sealed: Sealed, password: Secret) -> None:
         self.forget_expired()

@@ -191,6 +191,22 @@ def test_forget_drops_a_remembered_password(key):
     assert vault.open(t, c, sealed) is not first
 
 
+def test_what_is_opened_after_a_forget_is_not_kept(key):
+    # A payload recorded just before the delete may open the password just
+    # after the delete's forget: handed over, not kept.
+    clock = Clock()
+    vault = Vault(key.public_key, key, remember_seconds=60, clock=clock)
+    t, c = uuid.uuid4(), uuid.uuid4()
+    sealed = vault.seal(t, c, Secret("pw"))
+    vault.forget(t, c)
+    assert vault.open(t, c, sealed).reveal() == "pw"
+    assert not vault.remembers(t, c)
+    # The mark lasts one lifetime, then goes like an opened password does.
+    clock.now += 61
+    vault.forget_expired()
+    assert vault._deleted == {}
+
+
 def test_remembering_is_bounded(key):
     clock = Clock()
     vault = Vault(key.public_key, key, remember_seconds=60, remember_max=3, clock=clock)
