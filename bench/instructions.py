@@ -29,11 +29,9 @@ import json
 import os
 import re
 import signal
-import socket
 import subprocess
 import sys
 import tempfile
-import time
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -85,7 +83,7 @@ def http_instructions(side: Path, requests: int, floor: bool = False) -> int:
     """Instructions callgrind counted for one server process answering `requests`
     list requests over HTTP (after 200 to warm up), from start to shutdown."""
     from bench.micro import FIXTURE
-    from bench.run import TENANT, free_port
+    from bench.run import TENANT, Server, free_port, wait_listening
 
     fixture = json.loads(FIXTURE.read_text())
     port = free_port()
@@ -98,28 +96,24 @@ def http_instructions(side: Path, requests: int, floor: bool = False) -> int:
         server, path = ["edgehog_creds.cli", "serve"], f"/tenants/{TENANT}/api"
         token = fixture["token"]
     with tempfile.TemporaryDirectory() as out:
-        proc = subprocess.Popen(
-            ["valgrind", "--tool=callgrind", f"--callgrind-out-file={out}/cg.out",
-             sys.executable, "-m", *server, "--port", str(port)],
-            env=env, cwd=side, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True,
-        )
-        try:
-            deadline = time.monotonic() + 300
-            while True:
-                try:
-                    socket.create_connection(("127.0.0.1", port), timeout=1).close()
-                    break
-                except OSError:
-                    if proc.poll() is not None or time.monotonic() > deadline:
-                        log = proc.stderr.read()[-2000:]
-                        raise SystemExit(f"the server did not start:\n{log}") from None
-                    time.sleep(0.5)
-            asyncio.run(_load(port, 200, path, token))
-            if requests:
-                asyncio.run(_load(port, requests, path, token))
-        finally:
-            proc.send_signal(signal.SIGINT)  # uvicorn shuts down; callgrind writes its count
-            stderr = proc.communicate(timeout=300)[1]
+        # The server's log (our access log writes a line per request) goes to a
+        # file: a pipe nobody reads until the end fills up and stalls it.
+        log_path = Path(out) / "server.log"
+        with log_path.open("wb") as log:
+            proc = subprocess.Popen(
+                ["valgrind", "--tool=callgrind", f"--callgrind-out-file={out}/cg.out",
+                 sys.executable, "-m", *server, "--port", str(port)],
+                env=env, cwd=side, stdout=subprocess.DEVNULL, stderr=log,
+            )
+            try:
+                wait_listening(Server("callgrind", proc, ""), port, timeout=300)
+                asyncio.run(_load(port, 200, path, token))
+                if requests:
+                    asyncio.run(_load(port, requests, path, token))
+            finally:
+                proc.send_signal(signal.SIGINT)  # uvicorn shuts down; callgrind writes its count
+                proc.wait(timeout=300)
+        stderr = log_path.read_text(errors="replace")
     found = re.search(r"Collected : (\d+)", stderr)
     if found is None:
         raise SystemExit(f"no instruction count from valgrind:\n{stderr[-2000:]}")
