@@ -6,6 +6,6 @@
 --
 -- The key added nothing: a delivery is written only while its deployment,
 -- which does reference the tenant, exists and is share-locked (see
--- store/payloads.py record_deliveries). Like its other ids, the record's
+-- store/payloads.py read_and_record). Like its other ids, the record's
 -- tenant id is now a plain value.
 ALTER TABLE credential_deliveries DROP CONSTRAINT credential_deliveries_tenant_id_fkey;
