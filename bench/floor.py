@@ -23,6 +23,8 @@ from typing import Any
 
 import orjson
 import uvicorn
+from edgehog_creds.secrets import Secret
+from edgehog_creds.store.query import SortKey, fetch_page
 from starlette.applications import Starlette
 from starlette.requests import Request
 from starlette.responses import Response
@@ -31,10 +33,8 @@ from starlette.routing import Route
 from edgehog_creds import db
 from edgehog_creds.cli import settle_gc
 from edgehog_creds.config import load_settings
-from edgehog_creds.secrets import Secret
 from edgehog_creds.store import image_credentials as store
 from edgehog_creds.store import tenants
-from edgehog_creds.store.query import SortKey, fetch_page
 from edgehog_creds.vault import Vault, load_vault
 
 TYPE = "ImageCredentials"

@@ -37,12 +37,12 @@ from typing import Any
 from urllib.parse import urlsplit, urlunsplit
 
 import asyncpg
+from edgehog_creds.secrets import Secret
 from nacl.public import PrivateKey
 
 from edgehog_creds import db
 from edgehog_creds.auth import generate_tenant_key_pair, mint_token
 from edgehog_creds.graphql.relay import to_global_id
-from edgehog_creds.secrets import Secret
 from edgehog_creds.store import image_credentials, tenants
 from edgehog_creds.vault import Vault, encode_key
 

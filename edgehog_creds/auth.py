@@ -1,53 +1,48 @@
-"""Bearer tokens -> a Principal: tenant-user JWTs (as Edgehog) and device tokens."""
+"""Bearer tokens -> a Principal: tenant-user JWTs (as Edgehog's) and device tokens.
+
+Tenant users sign JWTs with their tenant's private key (ES256 or RS256); the
+tenant's public key verifies them. Devices present the opaque token
+`createDevice` returned once; only its hash is stored (devices/tokens.py).
+"""
 
 from __future__ import annotations
 
-import hashlib
-import secrets
 import time
-import uuid
-from dataclasses import dataclass
+from collections import OrderedDict
+from collections.abc import Callable
 from typing import Any
 
+import asyncpg
 import jwt
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import ec, rsa
 
-from .secrets import Secret
-from .store.tenants import Tenant
+from .devices import store as devices_store
+from .devices.tokens import DEVICE_TOKEN_PREFIX, hash_device_token
+from .domain.principal import Device, Principal, TenantUser
+from .domain.tenant import Tenant
 
-# Device tokens are opaque; the prefix only lets us tell them from JWTs
-# without trying to parse them.
-DEVICE_TOKEN_PREFIX = "ehdev_"
+PublicKey = ec.EllipticCurvePublicKey | rsa.RSAPublicKey
 
 
 class AuthError(Exception):
     """The request carries no usable token. The message is safe to show."""
 
 
-@dataclass(frozen=True)
-class TenantUser:
-    tenant: Tenant
-    subject: str | None  # the JWT's `sub`, recorded as the actor
-
-
-@dataclass(frozen=True)
-class Device:
-    tenant: Tenant
-    device_id: uuid.UUID  # our primary key, not the device's own deviceId
-
-    @property
-    def subject(self) -> str:
-        return f"device:{self.device_id}"
-
-
-Principal = TenantUser | Device
+def bearer_token(authorization: str | None) -> str:
+    if not authorization:
+        raise AuthError("missing Authorization: Bearer token")
+    scheme, _, token = authorization.partition(" ")
+    token = token.strip()
+    if scheme.lower() != "bearer" or not token:
+        raise AuthError("Authorization header must be 'Bearer <token>'")
+    return token
 
 
 # --- tenant-user JWTs -----------------------------------------------------------
 
 
-def load_public_key(pem: str) -> ec.EllipticCurvePublicKey | rsa.RSAPublicKey:
+def load_public_key(pem: str) -> PublicKey:
     """Parse and check a tenant's JWT public key; ValueError says what is wrong."""
     try:
         key = serialization.load_pem_public_key(pem.encode())
@@ -74,66 +69,90 @@ def _algorithm_for(key: Any) -> str:
 
 
 class JwtVerifier:
-    """Verifies a tenant's JWTs.
+    """Verifies tenants' JWTs, remembering recent answers.
 
-    Keeps parsed keys (PEM parsing is not free) and the tokens it has already
-    verified, until they expire: a signature check costs more than the whole
-    rest of a small query, and scripts send the same token many times.
+    A signature check costs more than the whole rest of a small query, and
+    scripts send the same token many times, so a verified token is kept
+    until it expires, at most `max_cached` of them (least recently used
+    first out). An entry is keyed by the tenant *and its key's PEM*, so a
+    rotated key never accepts what the old key signed. `clock` gives the
+    time in seconds (tests pass their own: nothing here sleeps).
     """
 
-    MAX_CACHED = 4096
-
-    def __init__(self) -> None:
-        self._keys: dict[uuid.UUID, Any] = {}
-        self._verified: dict[tuple[uuid.UUID, str], tuple[TenantUser, float]] = {}
+    def __init__(self, *, clock: Callable[[], float] = time.time, max_cached: int = 4096) -> None:
+        self._clock = clock
+        self._max = max_cached
+        self._keys: OrderedDict[str, PublicKey] = OrderedDict()
+        self._verified: OrderedDict[tuple[str, str], tuple[TenantUser, float]] = OrderedDict()
 
     def verify(self, tenant: Tenant, token: str) -> TenantUser:
-        cached = self._verified.get((tenant.id, token))
+        key = (tenant.jwt_public_key, token)
+        cached = self._verified.get(key)
+        now = self._clock()
         if cached is not None:
             user, expires = cached
-            if time.time() < expires:
+            if now < expires and user.tenant == tenant:
+                self._verified.move_to_end(key)
                 return user
-            del self._verified[(tenant.id, token)]
-        user, claims = self._verify(tenant, token)
-        if len(self._verified) >= self.MAX_CACHED:
-            self._verified.clear()  # rare; simpler than an LRU and just as safe
-        exp = claims.get("exp")
-        self._verified[(tenant.id, token)] = (user, float(exp) if exp is not None else float("inf"))
+            del self._verified[key]
+        user, expires = self._verify(tenant, token, now)
+        self._verified[key] = (user, expires)
+        if len(self._verified) > self._max:
+            self._verified.popitem(last=False)
         return user
 
-    def _verify(self, tenant: Tenant, token: str) -> tuple[TenantUser, dict[str, Any]]:
-        key = self._keys.get(tenant.id)
+    def _public_key(self, pem: str) -> PublicKey:
+        key = self._keys.get(pem)
         if key is None:
-            key = self._keys[tenant.id] = load_public_key(tenant.jwt_public_key)
+            key = self._keys[pem] = load_public_key(pem)
+            if len(self._keys) > self._max:
+                self._keys.popitem(last=False)
+        return key
+
+    def _verify(self, tenant: Tenant, token: str, now: float) -> tuple[TenantUser, float]:
+        key = self._public_key(tenant.jwt_public_key)
         try:
+            # PyJWT checks `exp` against its own clock; ours is checked below
+            # (both, so that an injected clock governs tests and caching).
             claims = jwt.decode(
                 token,
                 key,
                 algorithms=[_algorithm_for(key)],
-                options={"require": ["e_tga"], "verify_aud": False},
+                options={"require": ["e_tga"], "verify_aud": False, "verify_exp": False},
             )
-        except jwt.ExpiredSignatureError as exc:
-            raise AuthError("token has expired") from exc
         except jwt.MissingRequiredClaimError as exc:
             raise AuthError("token lacks the e_tga claim") from exc
         except (jwt.PyJWTError, ValueError, TypeError) as exc:
             raise AuthError("token is malformed or not signed by this tenant") from exc
+        exp = claims.get("exp")
+        if exp is not None:
+            if not isinstance(exp, int | float) or isinstance(exp, bool):
+                raise AuthError("token is malformed or not signed by this tenant")
+            if now >= exp:
+                raise AuthError("token has expired")
         sub = claims.get("sub")
-        return TenantUser(tenant, str(sub) if sub is not None else None), claims
+        user = TenantUser(tenant, str(sub) if sub is not None else None)
+        # Remembered until it expires; "never" for no exp or one beyond any clock.
+        forever = exp is None or exp > 2**62
+        return user, float("inf") if forever else float(exp)
 
 
 def mint_token(
-    private_key_pem: bytes, *, expiry_seconds: int | None = 86400, subject: str | None = None
+    private_key_pem: bytes,
+    *,
+    expiry_seconds: int | None = 86400,
+    subject: str | None = None,
+    now: float | None = None,
 ) -> str:
     """A tenant-user JWT, as Edgehog's own tooling makes them."""
     key = serialization.load_pem_private_key(private_key_pem, password=None)
-    now = int(time.time())
-    claims: dict[str, Any] = {"e_tga": "*", "iat": now}
+    issued = int(time.time() if now is None else now)
+    claims: dict[str, Any] = {"e_tga": "*", "iat": issued}
     if expiry_seconds:
-        claims["exp"] = now + expiry_seconds
+        claims["exp"] = issued + expiry_seconds
     if subject:
         claims["sub"] = subject
-    return jwt.encode(claims, key, algorithm=_algorithm_for(key))
+    return jwt.encode(claims, key, algorithm=_algorithm_for(key))  # type: ignore[arg-type]
 
 
 def generate_tenant_key_pair() -> tuple[bytes, bytes]:
@@ -150,25 +169,23 @@ def generate_tenant_key_pair() -> tuple[bytes, bytes]:
     return private, public
 
 
-# --- device tokens ----------------------------------------------------------------
+# --- who is asking ------------------------------------------------------------------
 
 
-def new_device_token() -> tuple[Secret, bytes]:
-    """A fresh device token and the hash we store (the token itself is never stored)."""
-    token = DEVICE_TOKEN_PREFIX + secrets.token_urlsafe(32)
-    return Secret(token), hash_device_token(token)
+class Authenticator:
+    """The Principal of a request's Authorization header, within one tenant."""
 
+    def __init__(self, pool: Callable[[], asyncpg.Pool], verifier: JwtVerifier) -> None:
+        self._pool = pool
+        self._verifier = verifier
 
-def hash_device_token(token: str) -> bytes:
-    # 256 random bits need no slow hash: nobody can guess one to brute-force.
-    return hashlib.sha256(token.encode()).digest()
-
-
-def bearer_token(authorization: str | None) -> str:
-    if not authorization:
-        raise AuthError("missing Authorization: Bearer token")
-    scheme, _, token = authorization.partition(" ")
-    token = token.strip()
-    if scheme.lower() != "bearer" or not token:
-        raise AuthError("Authorization header must be 'Bearer <token>'")
-    return token
+    async def principal(self, tenant: Tenant, authorization: str | None) -> Principal:
+        token = bearer_token(authorization)
+        if token.startswith(DEVICE_TOKEN_PREFIX):
+            device_id = await devices_store.id_for_token(
+                self._pool(), tenant.id, hash_device_token(token)
+            )
+            if device_id is None:
+                raise AuthError("unknown device token")
+            return Device(tenant, device_id)
+        return self._verifier.verify(tenant, token)

@@ -17,8 +17,9 @@ import asyncpg
 from . import db
 from .auth import generate_tenant_key_pair, load_public_key, mint_token
 from .config import ConfigError, Settings, load_settings
-from .errors import Conflict
-from .store import tenants
+from .domain.errors import Conflict
+from .domain.tenant import SLUG
+from .tenants import store as tenants
 from .vault import encode_key, generate_private_key_file
 
 log = logging.getLogger("edgehog_creds")
@@ -45,8 +46,9 @@ async def _with_conn(settings: Settings, fn):
 
 
 def cmd_migrate(args: argparse.Namespace, settings: Settings) -> None:
+    db.migration_files()  # a broken installation says so before touching anything
     applied = asyncio.run(db.migrate_dsn(_dsn(settings)))
-    print(f"applied: {', '.join(applied)}" if applied else "nothing to apply")
+    print(f"applied: {', '.join(applied)}" if applied else "nothing to apply: up to date")
 
 
 def cmd_keygen(args: argparse.Namespace, settings: Settings) -> None:
@@ -58,7 +60,7 @@ def cmd_keygen(args: argparse.Namespace, settings: Settings) -> None:
 
 
 def cmd_tenant_create(args: argparse.Namespace, settings: Settings) -> None:
-    if not tenants.SLUG.fullmatch(args.slug):
+    if not SLUG.fullmatch(args.slug):
         raise CliError("a tenant slug is made of a-z, 0-9 and -")
     try:
         pem = Path(args.public_key).read_text()
@@ -161,6 +163,7 @@ def cmd_serve(args: argparse.Namespace, settings: Settings) -> None:
         print(f"\nGraphiQL:  {url}", flush=True)
         print("Headers (paste into GraphiQL's Headers tab):", flush=True)
         print(json.dumps({"Authorization": f"Bearer {token}"}), "\n", flush=True)
+    log.info("engine=%s", settings.engine)
     settle_gc()
     uvicorn.run(
         app,
@@ -221,7 +224,7 @@ def main(argv: list[str] | None = None) -> int:
     try:
         settings = load_settings()
         args.func(args, settings)
-    except (CliError, ConfigError) as exc:
+    except (CliError, ConfigError, db.MigrationsMissing) as exc:
         print(f"edgehog-creds: {exc}", file=sys.stderr)
         return 2
     except KeyboardInterrupt:

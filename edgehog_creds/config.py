@@ -7,6 +7,8 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
+from .engine import ENGINES
+
 
 class ConfigError(Exception):
     """A setting is present but unusable; the message names the setting."""
@@ -23,6 +25,8 @@ class Settings:
     graphiql: bool = True
     # How long an opened password may be reused for later payloads (0: never).
     opened_cache_seconds: float = 60.0
+    # How GraphQL documents run (engine/): "fast" (default) or "strawberry".
+    engine: str = "fast"
     # Not settable from the environment: tests and `make run` use them.
     pool_min_size: int = 2
     pool_max_size: int = 10
@@ -34,7 +38,8 @@ class Settings:
             f"data_dir={str(self.data_dir)!r}, secret_key={'***' if self.secret_key else None}, "
             f"secret_key_file={str(self.secret_key_file) if self.secret_key_file else None!r}, "
             f"public_key={self.public_key!r}, cors_origins={self.cors_origins!r}, "
-            f"graphiql={self.graphiql}, opened_cache_seconds={self.opened_cache_seconds})"
+            f"graphiql={self.graphiql}, opened_cache_seconds={self.opened_cache_seconds}, "
+            f"engine={self.engine!r})"
         )
 
 
@@ -63,6 +68,13 @@ def _seconds(env: Mapping[str, str], name: str, default: float) -> float:
     return value
 
 
+def _engine(env: Mapping[str, str]) -> str:
+    name = (env.get("EDGEHOG_CREDS_ENGINE") or "fast").strip()
+    if name not in ENGINES:
+        raise ConfigError(f"EDGEHOG_CREDS_ENGINE must be one of {', '.join(ENGINES)}, got {name!r}")
+    return name
+
+
 def load_settings(env: Mapping[str, str] | None = None) -> Settings:
     env = os.environ if env is None else env
     secret_key_file = env.get("EDGEHOG_CREDS_SECRET_KEY_FILE") or None
@@ -80,4 +92,5 @@ def load_settings(env: Mapping[str, str] | None = None) -> Settings:
         cors_origins=origins,
         graphiql=_flag(env, "EDGEHOG_CREDS_GRAPHIQL", True),
         opened_cache_seconds=_seconds(env, "EDGEHOG_CREDS_OPENED_CACHE_SECONDS", 60.0),
+        engine=_engine(env),
     )

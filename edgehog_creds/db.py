@@ -1,19 +1,48 @@
-"""Connection pool, migrations runner and the embedded PostgreSQL for dev runs."""
+"""The database: a pool with visible transactions, the migrations, the embedded dev server."""
 
 from __future__ import annotations
 
 import logging
 import re
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from importlib import resources
+from importlib.abc import Traversable
 from pathlib import Path
 
 import asyncpg
 
 log = logging.getLogger(__name__)
 
-SQL_DIR = Path(__file__).resolve().parent.parent / "sql"
 _MIGRATION_NAME = re.compile(r"^(\d{3})_[a-z0-9_]+\.sql$")
 # Any constant works; it only has to be the same in every process of this service.
 _MIGRATION_LOCK = 0x6564_6765_6372_6473  # "edgecrds"
+
+
+class MigrationsMissing(RuntimeError):
+    """This installation ships no SQL migrations: it is broken, and migrating would do nothing."""
+
+
+class Database:
+    """The pool, and the two ways services use it: a connection, or a transaction.
+
+    A service reads with `async with db.connection() as conn` and writes with
+    `async with db.transaction() as conn`: the transaction is always a
+    visible block in the service, never hidden in the store.
+    """
+
+    def __init__(self, pool: asyncpg.Pool) -> None:
+        self.pool = pool
+
+    @asynccontextmanager
+    async def connection(self) -> AsyncIterator[asyncpg.Connection]:
+        async with self.pool.acquire() as conn:
+            yield conn
+
+    @asynccontextmanager
+    async def transaction(self) -> AsyncIterator[asyncpg.Connection]:
+        async with self.pool.acquire() as conn, conn.transaction():
+            yield conn
 
 
 async def _reset(conn: asyncpg.Connection) -> None:
@@ -26,28 +55,56 @@ async def _reset(conn: asyncpg.Connection) -> None:
 
 
 async def create_pool(dsn: str, min_size: int = 2, max_size: int = 10) -> asyncpg.Pool:
-    # Statement caching is asyncpg's prepared-statement cache: every query in
-    # store/ is a constant string, so each is parsed and planned once per connection.
-    return await asyncpg.create_pool(
+    # Statement caching is asyncpg's prepared-statement cache: every query of
+    # the stores is a constant string (or one of a few shapes), so each is
+    # parsed and planned once per connection.
+    pool = await asyncpg.create_pool(
         dsn, min_size=min_size, max_size=max_size, statement_cache_size=256, reset=_reset
     )
+    assert pool is not None
+    return pool
 
 
-def migration_files(sql_dir: Path = SQL_DIR) -> list[tuple[str, Path]]:
+# --- migrations -------------------------------------------------------------------
+
+
+def migrations_dir() -> Traversable:
+    """Where the SQL migrations are: inside the installed package (the wheel maps
+    the repository's top-level sql/ to edgehog_creds/sql), or, in a source
+    checkout or editable install, the repository's sql/ itself."""
+    shipped = resources.files("edgehog_creds").joinpath("sql")
+    if shipped.is_dir():
+        return shipped
+    return Path(__file__).resolve().parent.parent / "sql"
+
+
+def migration_files(sql_dir: Traversable | None = None) -> list[tuple[str, Traversable]]:
+    """(name, file) of every migration, in order. Raises MigrationsMissing if none."""
+    where = sql_dir if sql_dir is not None else migrations_dir()
+    found = sorted(
+        (p for p in where.iterdir() if p.name.endswith(".sql")) if where.is_dir() else [],
+        key=lambda p: p.name,
+    )
+    if not found:
+        raise MigrationsMissing(
+            f"no SQL migrations found in {where}: this installation of edgehog-creds is "
+            "incomplete; reinstall it from a wheel or a source checkout"
+        )
     files = []
-    for path in sorted(sql_dir.glob("*.sql")):
+    for path in found:
         if not _MIGRATION_NAME.match(path.name):
-            raise RuntimeError(f"migration file name must look like 001_name.sql: {path.name}")
-        files.append((path.stem, path))
+            raise MigrationsMissing(f"migration file name must look like 001_name.sql: {path.name}")
+        files.append((path.name.removesuffix(".sql"), path))
     return files
 
 
-async def migrate(conn: asyncpg.Connection, sql_dir: Path = SQL_DIR) -> list[str]:
+async def migrate(conn: asyncpg.Connection, sql_dir: Traversable | None = None) -> list[str]:
     """Apply pending migrations in order; return the names applied.
 
     A session-level advisory lock serialises concurrent starters: the second
     process waits, then finds everything applied and does nothing.
     """
+    files = migration_files(sql_dir)  # before any SQL: a broken install changes nothing
     await conn.execute("SELECT pg_advisory_lock($1)", _MIGRATION_LOCK)
     try:
         await conn.execute(
@@ -60,11 +117,11 @@ async def migrate(conn: asyncpg.Connection, sql_dir: Path = SQL_DIR) -> list[str
         )
         applied = {r["name"] for r in await conn.fetch("SELECT name FROM schema_migrations")}
         done = []
-        for name, path in migration_files(sql_dir):
+        for name, path in files:
             if name in applied:
                 continue
             async with conn.transaction():
-                await conn.execute(path.read_text())
+                await conn.execute(path.read_text(encoding="utf-8"))
                 await conn.execute("INSERT INTO schema_migrations (name) VALUES ($1)", name)
             log.info("applied migration %s", name)
             done.append(name)
@@ -79,6 +136,9 @@ async def migrate_dsn(dsn: str) -> list[str]:
         return await migrate(conn)
     finally:
         await conn.close()
+
+
+# --- the embedded PostgreSQL for `make run` and `make test` ------------------------
 
 
 def start_embedded_postgres(pgdata: Path) -> str:
@@ -97,4 +157,5 @@ def start_embedded_postgres(pgdata: Path) -> str:
     pgdata = pgdata.resolve()
     pgdata.parent.mkdir(parents=True, exist_ok=True)
     server = embedded_postgres.get_server(pgdata, cleanup_mode=None)
-    return server.get_uri()
+    uri: str = server.get_uri()
+    return uri

@@ -35,7 +35,7 @@ from nacl.exceptions import CryptoError
 from nacl.public import PrivateKey, PublicKey, SealedBox
 
 from .config import ConfigError, Settings
-from .secrets import Secret
+from .domain.secret import Secret
 
 _BINDING_PREFIX = b"edgehog-creds/password/v1\x00"
 GENERATED_KEY_NAME = "secret.key"

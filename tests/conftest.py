@@ -8,6 +8,7 @@ gets its own tenant, so tests never see each other's rows.
 
 from __future__ import annotations
 
+import contextlib
 import os
 import secrets
 import uuid
@@ -25,8 +26,8 @@ from nacl.public import PrivateKey
 from edgehog_creds import db
 from edgehog_creds.app import create_app
 from edgehog_creds.auth import generate_tenant_key_pair, mint_token
-from edgehog_creds.config import Settings
-from edgehog_creds.store import tenants
+from edgehog_creds.config import Settings, load_settings
+from edgehog_creds.tenants import store as tenants
 from edgehog_creds.vault import Vault
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -77,25 +78,39 @@ def vault(private_key: PrivateKey) -> Vault:
     return Vault(private_key.public_key, private_key, remember_seconds=60)
 
 
+# The engine every app of the run uses: EDGEHOG_CREDS_ENGINE, as `serve` reads
+# it (CI runs the suite once with each engine).
+ENGINE = load_settings({"EDGEHOG_CREDS_ENGINE": os.environ.get("EDGEHOG_CREDS_ENGINE", "")}).engine
+
+
 def test_settings(tmp_path: Path | None = None, **overrides: Any) -> Settings:
     base = Settings(
-        database_url="unused: the tests hand the app a pool",
+        database_url=None,
         data_dir=tmp_path or ROOT / ".edgehog-creds-test" / "data",
         secret_key_file=None,
         cors_origins=("https://ui.example.com",),
+        engine=ENGINE,
     )
     return Settings(**{**base.__dict__, **overrides})
 
 
+@contextlib.asynccontextmanager
+async def serving(app: Any) -> AsyncIterator[httpx.AsyncClient]:
+    """An HTTP client of `app`, with the app started (its lifespan) and stopped after."""
+    async with app.router.lifespan_context(app):
+        transport = httpx.ASGITransport(app=app)
+        async with httpx.AsyncClient(transport=transport, base_url="http://test") as c:
+            yield c
+
+
 @pytest.fixture(scope="session")
-def app(pool: asyncpg.Pool, vault: Vault):
-    return create_app(test_settings(), pool=pool, vault=vault)
+def app(pool: asyncpg.Pool, vault: Vault, database_url: str):
+    return create_app(test_settings(database_url=database_url), pool=pool, vault=vault)
 
 
 @pytest.fixture(scope="session")
 async def client(app) -> AsyncIterator[httpx.AsyncClient]:
-    transport = httpx.ASGITransport(app=app)
-    async with httpx.AsyncClient(transport=transport, base_url="http://test") as c:
+    async with serving(app) as c:
         yield c
 
 

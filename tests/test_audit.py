@@ -40,12 +40,14 @@ def _events(body: dict) -> list[dict]:
 async def test_lists_creates_and_deletes_with_their_actor(tenant, other_tenant, pool):
     alice = tenant.mint(subject="alice")
     bob = tenant.mint(subject="bob")
-    creds = (await tenant.gql(
-        "mutation($i: CreateImageCredentialsInput!) { createImageCredentials(input: $i) "
-        "{ result { id } } }",
-        {"i": {"label": "hub", "username": "u", "password": "pw"}},
-        token=alice,
-    ))["data"]["createImageCredentials"]["result"]["id"]
+    creds = (
+        await tenant.gql(
+            "mutation($i: CreateImageCredentialsInput!) { createImageCredentials(input: $i) "
+            "{ result { id } } }",
+            {"i": {"label": "hub", "username": "u", "password": "pw"}},
+            token=alice,
+        )
+    )["data"]["createImageCredentials"]["result"]["id"]
     device, _ = await create_device(tenant, "dev-1", "Gateway")
     await tenant.gql(DELETE_CREDENTIALS, {"id": creds}, token=bob)
 
@@ -66,9 +68,9 @@ async def test_lists_creates_and_deletes_with_their_actor(tenant, other_tenant, 
     assert [e["action"] for e in of_creds] == ["create", "delete"]
     deletes = _events(await tenant.gql(LIST, {"filter": {"action": {"eq": "delete"}}}))
     assert [e["entityId"] for e in deletes] == [creds]
-    both = _events(await tenant.gql(
-        LIST, {"filter": {"entityId": {"eq": creds}, "action": {"eq": "create"}}}
-    ))
+    both = _events(
+        await tenant.gql(LIST, {"filter": {"entityId": {"eq": creds}, "action": {"eq": "create"}}})
+    )
     assert [e["actor"] for e in both] == ["alice"]
     bad = await tenant.gql(LIST, {"filter": {"entityId": {"eq": "???"}}})
     assert errors_of(bad) == [("invalid_primary_key", ["filter.entityId"])]

@@ -10,7 +10,7 @@ from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import ec, rsa
 
 from edgehog_creds.auth import generate_tenant_key_pair
-from edgehog_creds.store import tenants
+from edgehog_creds.tenants import store as tenants
 
 from .conftest import TenantHandle
 from .gql import CREATE, LIST

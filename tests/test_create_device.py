@@ -5,7 +5,7 @@ from __future__ import annotations
 import hashlib
 import uuid
 
-from edgehog_creds.auth import DEVICE_TOKEN_PREFIX
+from edgehog_creds.devices.tokens import DEVICE_TOKEN_PREFIX
 from edgehog_creds.graphql.relay import parse_global_id, to_global_id
 
 from .devices_gql import CREATE_DEVICE, create_device, uuid_of

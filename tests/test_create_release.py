@@ -9,9 +9,9 @@ import uuid
 import asyncpg
 import pytest
 
-from edgehog_creds import validate
-from edgehog_creds.auth import new_device_token
-from edgehog_creds.errors import Invalid
+from edgehog_creds.devices.tokens import new_device_token
+from edgehog_creds.domain import text as validate
+from edgehog_creds.domain.errors import Invalid
 from edgehog_creds.graphql.relay import to_global_id
 
 from .gql import create as create_credentials

@@ -29,10 +29,13 @@ async def test_delete_deployment_then_the_release(tenant, pool):
     assert errors_of(await read_payload(tenant, token, deployment_id)) == [
         ("not_found", ["deploymentId"])
     ]
-    assert await pool.fetchval(
-        "SELECT count(*) FROM credential_deliveries WHERE deployment_id = $1",
-        uuid_of(deployment_id),
-    ) == 1
+    assert (
+        await pool.fetchval(
+            "SELECT count(*) FROM credential_deliveries WHERE deployment_id = $1",
+            uuid_of(deployment_id),
+        )
+        == 1
+    )
     row = await pool.fetchrow(
         "SELECT actor, action FROM audit_events WHERE entity_id = $1 AND action = 'delete'",
         uuid_of(deployment_id),
@@ -53,8 +56,8 @@ async def test_delete_deployment_errors(tenant, other_tenant, pool):
     assert errors_of(body) == [("not_found", ["id"])]
     body = await tenant.gql(DELETE_DEPLOYMENT, {"id": "nope"})
     assert errors_of(body) == [("invalid_primary_key", ["id"])]
-    assert (await tenant.gql(DELETE_DEPLOYMENT, {"id": deployment_id}))["data"][
-        "deleteDeployment"
-    ]["result"]["id"] == deployment_id
+    assert (await tenant.gql(DELETE_DEPLOYMENT, {"id": deployment_id}))["data"]["deleteDeployment"][
+        "result"
+    ]["id"] == deployment_id
     body = await tenant.gql(DELETE_DEPLOYMENT, {"id": deployment_id})
     assert errors_of(body) == [("not_found", ["id"])]

@@ -148,7 +148,8 @@ async def test_list_deployments_pages_and_filters_by_device_and_release(tenant, 
     assert of_one["data"]["listDeployments"]["count"] == 2
     of_first = await tenant.gql(LIST, {"filter": {"release": {"eq": first_release}}})
     assert {e["node"]["device"]["id"] for e in of_first["data"]["listDeployments"]["edges"]} == {
-        one["id"], two["id"],
+        one["id"],
+        two["id"],
     }
     bad = await tenant.gql(LIST, {"filter": {"device": {"eq": first_release}}})
     assert errors_of(bad) == [("invalid_primary_key", ["filter.device"])]
@@ -174,9 +175,7 @@ async def test_device_deployments_is_a_connection_per_device(tenant, pool):
     assert by_device["two"]["count"] == 1 and by_device["two"]["pageInfo"]["hasNextPage"] is False
     assert by_device["none"] == {"count": 0, "pageInfo": {"hasNextPage": False}, "edges": []}
     assert all(
-        e["node"]["release"]["id"] == release_id
-        for d in by_device.values()
-        for e in d["edges"]
+        e["node"]["release"]["id"] == release_id for d in by_device.values() for e in d["edges"]
     )
     too_many = await tenant.gql(DEVICES_WITH_DEPLOYMENTS, {"first": 251})
     assert {e["code"] for e in too_many["errors"]} == {"invalid"}

@@ -21,12 +21,17 @@ from graphql import (
     is_leaf_type,
 )
 
-from edgehog_creds import payload
+from edgehog_creds.applications import containers_store
+from edgehog_creds.credentials import store as credentials_store
+from edgehog_creds.db import Database
+from edgehog_creds.deployments import payload_store
+from edgehog_creds.deployments import store as deployments_store
+from edgehog_creds.deployments.payload import ReleaseTemplates
+from edgehog_creds.deployments.payload_service import PayloadService
 from edgehog_creds.docker_auth import DOCKER_HUB_SERVER_ADDRESS, decode_registry_auth
+from edgehog_creds.domain.principal import Device
 from edgehog_creds.graphql.relay import to_global_id
-from edgehog_creds.store import devices as devices_store
-from edgehog_creds.store import image_credentials as credentials_store
-from edgehog_creds.store import payloads as payload_store
+from edgehog_creds.tenants.store import get_by_slug
 
 from .devices_gql import (
     DELETE_CREDENTIALS,
@@ -115,11 +120,15 @@ async def test_payload_carries_every_field_of_the_contract(tenant, pool):
     assert [i["deploymentId"] for i in images] == [dep] * 3
     assert [i["reference"] for i in images] == [PRIVATE, "nginx:1.27", PRIVATE]
     assert decode_registry_auth(images[0]["registryAuth"]) == {
-        "username": "robot", "password": PASSWORD, "serveraddress": "127.0.0.1:5000",
+        "username": "robot",
+        "password": PASSWORD,
+        "serveraddress": "127.0.0.1:5000",
     }
     assert images[1]["registryAuth"] == ""
     assert decode_registry_auth(images[2]["registryAuth"]) == {
-        "username": "robot2", "password": OTHER_PASSWORD, "serveraddress": "127.0.0.1:5000",
+        "username": "robot2",
+        "password": OTHER_PASSWORD,
+        "serveraddress": "127.0.0.1:5000",
     }
 
     full, bare, _ = payload["containers"]
@@ -173,8 +182,14 @@ async def test_payload_carries_every_field_of_the_contract(tenant, pool):
         **{
             k: -1
             for k in (
-                "cpuPeriod", "cpuQuota", "cpuRealtimePeriod", "cpuRealtimeRuntime",
-                "memory", "memoryReservation", "memorySwap", "memorySwappiness",
+                "cpuPeriod",
+                "cpuQuota",
+                "cpuRealtimePeriod",
+                "cpuRealtimeRuntime",
+                "memory",
+                "memoryReservation",
+                "memorySwap",
+                "memorySwappiness",
             )
         },
         "volumeDriver": "",
@@ -354,7 +369,10 @@ async def test_a_device_cannot_reach_other_data_through_its_payload(tenant):
         seen.add(t.name)
         todo.extend(get_named_type(f.type) for f in t.fields.values())
     assert seen == {
-        "DevicePayload", "CreateImageRequest", "CreateContainerRequest", "CreateDeploymentRequest",
+        "DevicePayload",
+        "CreateImageRequest",
+        "CreateContainerRequest",
+        "CreateDeploymentRequest",
     }
 
 
@@ -408,8 +426,12 @@ async def test_each_payload_records_one_delivery_per_credential(tenant, pool):
     deployment_id, token, device = await deployed(
         tenant,
         pool,
-        [container(PRIVATE, shared), container("reg.example/two", shared),
-         container("reg.example/three", single), container("nginx")],
+        [
+            container(PRIVATE, shared),
+            container("reg.example/two", shared),
+            container("reg.example/three", single),
+            container("nginx"),
+        ],
     )
     for _ in range(2):
         assert "errors" not in await read_payload(tenant, token, deployment_id)
@@ -448,7 +470,10 @@ async def test_each_payload_records_one_delivery_per_credential(tenant, pool):
     assert none["deliveries"] == {
         "count": 0,
         "pageInfo": {
-            "hasNextPage": False, "hasPreviousPage": False, "endCursor": None, "startCursor": None,
+            "hasNextPage": False,
+            "hasPreviousPage": False,
+            "endCursor": None,
+            "startCursor": None,
         },
         "edges": [],
     }
@@ -488,8 +513,14 @@ async def test_an_anonymous_payload_records_no_delivery(tenant, pool):
 async def test_payload_document_names_every_contract_field():
     # The PAYLOAD document used across tests asks for every field the contract lists.
     for field in (
-        "registryAuth", "deviceMappingIds", "deviceRequestIds", "memorySwappiness",
-        "cpuRealtimeRuntime", "readOnlyRootfs", "storageOpt", "volumeDriver",
+        "registryAuth",
+        "deviceMappingIds",
+        "deviceRequestIds",
+        "memorySwappiness",
+        "cpuRealtimeRuntime",
+        "readOnlyRootfs",
+        "storageOpt",
+        "volumeDriver",
     ):
         assert field in PAYLOAD
 
@@ -514,7 +545,7 @@ async def test_a_delete_waits_until_the_delivery_is_recorded(tenant, pool):
     creds = await _credentials(tenant, "locked", "u", PASSWORD)
     deployment_id, _, device = await deployed(tenant, pool, [container(PRIVATE, creds)])
     async with pool.acquire() as conn, conn.transaction():
-        # build_device_payload's statement, held open here to show its lock.
+        # PayloadService.build's statement, held open here to show its lock.
         source = await payload_store.read_and_record(
             conn, tenant.id, uuid_of(deployment_id), uuid_of(device["id"])
         )
@@ -596,7 +627,10 @@ async def test_credentials_deleted_while_a_payload_is_read_are_refused(tenant, p
     # credentials' row lock, and then finds the row gone: refused, nothing
     # partial, no delivery, and no password opened for it.
     async def delete(conn):
-        await credentials_store.delete(conn, tenant.id, uuid_of(creds), actor="racer")
+        # What CredentialsService.delete does in its transaction.
+        assert await credentials_store.lock_for_delete(conn, tenant.id, uuid_of(creds))
+        await containers_store.detach_credentials(conn, tenant.id, uuid_of(creds))
+        await credentials_store.delete(conn, tenant.id, uuid_of(creds))
 
     def not_opened_yet():
         assert not vault.remembers(tenant.id, uuid_of(creds))
@@ -616,7 +650,7 @@ async def test_a_deployment_withdrawn_while_its_payload_is_built_is_not_found(te
     deployment_id, token, _ = await deployed(tenant, pool, [container(PRIVATE, creds)])
 
     async def withdraw(conn):
-        await devices_store.delete_deployment(conn, tenant.id, uuid_of(deployment_id), actor="x")
+        await deployments_store.delete(conn, tenant.id, uuid_of(deployment_id))
 
     body = await _payload_read_during(tenant, pool, token, deployment_id, withdraw)
     assert body["data"] == {"devicePayload": None}
@@ -640,18 +674,24 @@ async def test_deleting_credentials_forgets_their_opened_password(tenant, pool, 
 # --- release templates ------------------------------------------------------------
 
 
+async def _build(tenant, pool, vault, templates, device_gid, deployment_gid):
+    """The payload as PayloadService builds it for the device, with `templates`."""
+    t = await get_by_slug(pool, tenant.slug)
+    device = Device(t, uuid_of(device_gid))
+    return await PayloadService(Database(pool), device, vault, templates).build(
+        uuid_of(deployment_gid)
+    )
+
+
 async def test_deployments_of_one_release_share_its_templates(tenant, pool, vault):
     creds = await _credentials(tenant, "shared-template", "u", PASSWORD)
     release_id = await make_release(tenant, pool, [container(PRIVATE, creds), container("nginx")])
+    templates = ReleaseTemplates()
     built = []
     for _ in range(2):
         device, _ = await create_device(tenant)
         deployment = await deploy(tenant, release_id, device["id"])
-        built.append(
-            await payload.build_device_payload(
-                pool, vault, tenant.id, uuid_of(device["id"]), uuid_of(deployment["id"])
-            )
-        )
+        built.append(await _build(tenant, pool, vault, templates, device["id"], deployment["id"]))
     one, two = built
     assert [a is b for a, b in zip(one.templates, two.templates, strict=True)] == [True, True]
     for b in built:  # each payload names its own deployment; the template none
@@ -662,23 +702,23 @@ async def test_deployments_of_one_release_share_its_templates(tenant, pool, vaul
     assert one.templates[0].data["deploymentId"] == ""
 
 
-async def test_templates_kept_are_bounded(tenant, pool, vault, monkeypatch):
-    monkeypatch.setattr(payload, "_RELEASES_KEPT", 1)
+async def test_templates_kept_are_bounded(tenant, pool, vault):
+    templates = ReleaseTemplates(max_releases=1)
     read = []
     for _ in range(2):
-        deployment_id, token, _ = await deployed(tenant, pool, [container("nginx")])
-        assert "errors" not in await read_payload(tenant, token, deployment_id)
-        read.append((deployment_id, token))
-    assert len(payload._templates) == 1
+        deployment_id, _, device = await deployed(tenant, pool, [container("nginx")])
+        built = await _build(tenant, pool, vault, templates, device["id"], deployment_id)
+        assert built.deployment_id == uuid_of(deployment_id)
+        read.append((deployment_id, device))
+    assert len(templates) == 1
     # The newest release is the one kept; the older one is built again when asked.
     releases = [
         await pool.fetchval("SELECT release_id FROM deployments WHERE id = $1", uuid_of(d))
         for d, _ in read
     ]
-    assert list(payload._templates) == [(tenant.id, releases[1])]
-    again = await read_payload(tenant, read[0][1], read[0][0])
-    assert "errors" not in again
-    assert again["data"]["devicePayload"]["events"][1]["data"]["deploymentId"] == str(
-        uuid_of(read[0][0])
-    )
-    assert list(payload._templates) == [(tenant.id, releases[0])]
+    assert templates.get(tenant.id, releases[0]) is None
+    assert templates.get(tenant.id, releases[1]) is not None
+    again = await _build(tenant, pool, vault, templates, read[0][1]["id"], read[0][0])
+    assert again.events()[1]["data"]["deploymentId"] == str(uuid_of(read[0][0]))
+    assert templates.get(tenant.id, releases[0]) is not None
+    assert templates.get(tenant.id, releases[1]) is None

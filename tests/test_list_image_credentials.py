@@ -222,7 +222,7 @@ async def test_count_is_the_same_on_later_and_empty_pages(seeded):
     conn = first["listImageCredentials"]
     assert conn["count"] == 17 and len(conn["edges"]) == 10
     after = conn["pageInfo"]["endCursor"]
-    second = (await tenant.gql(LIST, {"first": 10, "after": after, "filter": f, "sort": sort}))
+    second = await tenant.gql(LIST, {"first": 10, "after": after, "filter": f, "sort": sort})
     conn = second["data"]["listImageCredentials"]
     assert conn["count"] == 17 and len(conn["edges"]) == 7
     empty = await tenant.gql(

@@ -66,9 +66,12 @@ async def test_public_key_only_instance_creates_credentials_the_full_one_can_del
     assert errors_of(refused) == [("unavailable", [])]
     message = refused["errors"][0]["message"]
     assert "only the public key" in message and "private key" in message
-    assert await pool.fetchval(
-        "SELECT count(*) FROM credential_deliveries WHERE tenant_id = $1", tenant.id
-    ) == 0
+    assert (
+        await pool.fetchval(
+            "SELECT count(*) FROM credential_deliveries WHERE tenant_id = $1", tenant.id
+        )
+        == 0
+    )
 
     # The instance with the private key opens what the public-only one sealed.
     body = await read_payload(tenant, token, deployment["id"])
@@ -115,6 +118,9 @@ async def test_a_different_private_key_is_unavailable_too(tenant, pool, caplog):
     assert "sealed to key" in caplog.text
     assert PASSWORD not in caplog.text
     # Its delivery was recorded with the read and taken back: nothing went.
-    assert await pool.fetchval(
-        "SELECT count(*) FROM credential_deliveries WHERE tenant_id = $1", tenant.id
-    ) == 0
+    assert (
+        await pool.fetchval(
+            "SELECT count(*) FROM credential_deliveries WHERE tenant_id = $1", tenant.id
+        )
+        == 0
+    )

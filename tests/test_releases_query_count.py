@@ -78,11 +78,13 @@ class CountingPool:
 
 
 @pytest.fixture
-async def counted(pool, vault) -> AsyncIterator[tuple[CountingPool, httpx.AsyncClient]]:
+async def counted(
+    pool, vault, database_url
+) -> AsyncIterator[tuple[CountingPool, httpx.AsyncClient]]:
     counting = CountingPool(pool)
-    app = create_app(conftest.test_settings(), pool=counting, vault=vault)  # type: ignore[arg-type]
-    transport = httpx.ASGITransport(app=app)
-    async with httpx.AsyncClient(transport=transport, base_url="http://test") as client:
+    settings = conftest.test_settings(database_url=database_url)
+    app = create_app(settings, pool=counting, vault=vault)  # type: ignore[arg-type]
+    async with conftest.serving(app) as client:
         yield counting, client
 
 

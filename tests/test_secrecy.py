@@ -9,10 +9,10 @@ import uuid
 
 import pytest
 
-from edgehog_creds.graphql.image_credentials import CreateImageCredentialsInput
+from edgehog_creds.credentials.graphql import CreateImageCredentialsInput
+from edgehog_creds.domain.secret import Secret
 from edgehog_creds.graphql.relay import to_global_id
 from edgehog_creds.graphql.schema import build_schema
-from edgehog_creds.secrets import Secret
 
 from .gql import CREATE, DELETE, LIST
 
@@ -160,7 +160,7 @@ def test_no_output_type_has_a_password_like_field():
 async def test_internal_errors_are_generic_and_logged_without_values(
     tenant, pool, all_logs, monkeypatch
 ):
-    from edgehog_creds.store import image_credentials as store
+    from edgehog_creds.credentials import store
 
     async def broken(*args, **kwargs):
         raise RuntimeError(f"boom with {PASSWORD}")

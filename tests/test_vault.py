@@ -12,7 +12,7 @@ import pytest
 from nacl.public import PrivateKey
 
 from edgehog_creds.config import ConfigError, load_settings
-from edgehog_creds.secrets import Secret
+from edgehog_creds.domain.secret import Secret
 from edgehog_creds.vault import NoPrivateKey, Sealed, Vault, VaultError, load_vault
 
 
@@ -252,9 +252,10 @@ def test_forget_expired_drops_only_what_has_expired(key):
 
 async def test_the_server_forgets_expired_passwords_without_being_asked(key, monkeypatch):
     from edgehog_creds import app as app_module
+    from edgehog_creds import runtime
     from tests.conftest import test_settings
 
-    monkeypatch.setattr(app_module, "FORGET_EVERY", 0.01)
+    monkeypatch.setattr(runtime, "FORGET_EVERY", 0.01)
     clock = Clock()
     vault = Vault(key.public_key, key, remember_seconds=60, clock=clock)
     t, c = uuid.uuid4(), uuid.uuid4()

@@ -1,7 +1,9 @@
 """The one place where errors become what clients read.
 
 Domain errors keep their code, fields and short message, at the top level (as
-Edgehog's clients read them) and in `extensions` (as the spec suggests).
+Edgehog's clients read them) and in `extensions` (as the spec suggests). They
+name domain fields (`containers.0.image.image_credentials_id`); here each
+part becomes the API's camelCase (`containers.0.image.imageCredentialsId`).
 Unexpected exceptions become a generic `internal` error; their details go to
 the log without the exception's message, which may quote bound SQL values.
 GraphQL's own messages are scrubbed of the values the client sent, because
@@ -10,6 +12,7 @@ graphql-core quotes whole input objects (password included) when one is wrong.
 
 from __future__ import annotations
 
+import functools
 import logging
 import re
 import traceback
@@ -18,7 +21,7 @@ from typing import Any
 from graphql import GraphQLError
 from graphql.pyutils import inspect
 
-from ..errors import DomainError, DomainErrors
+from ..domain.errors import DomainError, DomainErrors
 
 log = logging.getLogger("edgehog_creds.graphql")
 
@@ -34,10 +37,22 @@ _SYNTAX_TOKEN = re.compile(
 )
 
 
+@functools.lru_cache(maxsize=1024)
+def api_field(path: str) -> str:
+    """A domain field path in the API's spelling: each part camelCased."""
+    return ".".join(_camel(part) for part in path.split("."))
+
+
+def _camel(part: str) -> str:
+    head, *rest = part.split("_")
+    return head + "".join(word.title() for word in rest)
+
+
 def domain_error(error: DomainError, path: list[Any] | None) -> dict[str, Any]:
-    fields = [error.field] if error.field else []
+    field = api_field(error.field) if error.field else None
+    fields = [field] if field else []
     return {
-        "message": error.message,
+        "message": f"{field} {error.short_message}" if field else error.short_message,
         "path": path,
         "code": error.code,
         "fields": fields,
@@ -88,8 +103,10 @@ def log_exception(exc: BaseException, where: str) -> None:
     )
 
 
-def format_errors(errors: list[GraphQLError], variables: dict[str, Any] | None) -> list[dict]:
-    out: list[dict] = []
+def format_errors(
+    errors: list[GraphQLError], variables: dict[str, Any] | None
+) -> list[dict[str, Any]]:
+    out: list[dict[str, Any]] = []
     for err in errors:
         original = err.original_error
         if isinstance(original, DomainErrors):

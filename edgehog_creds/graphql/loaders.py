@@ -1,59 +1,64 @@
-"""Per-request DataLoaders, so a list of N items costs a fixed number of queries."""
+"""Per-request DataLoaders, so a list of N items costs a fixed number of queries.
+
+Loaders live for one request only, so they cannot serve stale or cross-tenant
+data; they are made after the request was authenticated.
+"""
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable, Hashable, Sequence
+import uuid
+from collections.abc import Awaitable, Callable, Hashable, Mapping, Sequence
 from typing import Any, TypeVar
 
-import asyncpg
 from strawberry.dataloader import DataLoader
 
-from ..store.query import Column, ListQuery
+from ..domain.listing import Page
 from .context import Context
-from .relay import Connection, PageArgs, paginate_many
 
 K = TypeVar("K", bound=Hashable)
 V = TypeVar("V")
-N = TypeVar("N")
 
 
 def loader(
-    ctx: Context,
-    name: str,
-    batch: Callable[[Context, Sequence[K]], Awaitable[Sequence[V]]],
+    ctx: Context, name: str, batch: Callable[[Sequence[K]], Awaitable[Sequence[V]]]
 ) -> DataLoader[K, V]:
     """The request's loader called `name`, made on first use.
 
-    `batch(ctx, keys)` must return one value per key, in the order of the keys.
-    Loaders live for one request only, so they cannot serve stale or
-    cross-tenant data.
+    `batch(keys)` must return one value per key, in the order of the keys.
     """
     existing: Any = ctx.loaders.get(name)
     if existing is None:
 
         async def load_fn(keys: list[K]) -> Sequence[V]:
-            return await batch(ctx, keys)
+            return await batch(keys)
 
         existing = ctx.loaders[name] = DataLoader(load_fn=load_fn)
-    return existing
+    return existing  # type: ignore[no-any-return]
 
 
-def page_per_parent(
+def by_id(
     ctx: Context,
     name: str,
-    query: ListQuery,
-    partition: Column,
-    args: PageArgs,
-    to_node: Callable[[asyncpg.Record], N],
-) -> DataLoader[Any, Connection[N]]:
-    """A loader of one connection per parent id (rows whose `partition` is it).
+    fetch: Callable[[Sequence[uuid.UUID]], Awaitable[Mapping[uuid.UUID, V]]],
+) -> DataLoader[uuid.UUID, V | None]:
+    """The request's loader of `name` objects by id (None where there is none)."""
 
-    All the pages of a request's parents come from the same few queries
-    (relay.paginate_many). Keyed by the query and the page arguments too: two
+    async def batch(ids: Sequence[uuid.UUID]) -> list[V | None]:
+        found = await fetch(ids)
+        return [found.get(i) for i in ids]
+
+    return loader(ctx, name, batch)
+
+
+def pages_by_parent(
+    ctx: Context,
+    name: str,
+    key: Hashable,
+    fetch: Callable[[Sequence[uuid.UUID]], Awaitable[Sequence[Page[V]]]],
+) -> DataLoader[uuid.UUID, Page[V]]:
+    """The request's loader of one page per parent id, batched over every parent.
+
+    Keyed by `key` too (the field's filter, sort and page arguments): two
     selections of the field with different ones must not share pages.
     """
-
-    async def batch(ctx: Context, keys: Sequence[Any]) -> list[Connection[N]]:
-        return await paginate_many(ctx.pool, query, partition, keys, args, to_node)
-
-    return loader(ctx, f"{name}:{query.filter!r}:{query.sort!r}:{args!r}", batch)
+    return loader(ctx, f"{name}:{key!r}", fetch)

@@ -1,6 +1,13 @@
-"""The result/errors shape every mutation returns (as Edgehog's Ash API)."""
+"""The result/errors shape every mutation returns (as Edgehog's Ash API).
+
+Errors come at the top level of the response (graphql/errors.py), where
+Edgehog's UI reads them; `errors` here is always empty, and stays in the
+schema because Edgehog's clients select it.
+"""
 
 from __future__ import annotations
+
+from typing import Any
 
 import strawberry
 
@@ -14,3 +21,19 @@ class MutationError:
     vars: Json | None = None
     code: str | None = None
     fields: list[str] | None = None
+
+
+def mutation_result(name: str, result_type: Any, description: str | None = None) -> Any:
+    """`{name} { result: result_type, errors: [MutationError!]! }`.
+
+    Made with `result=` a domain object, which `result_type` views.
+    """
+    cls = type(
+        name,
+        (),
+        {
+            "__annotations__": {"result": result_type | None, "errors": list[MutationError]},
+            "errors": strawberry.field(default_factory=list),
+        },
+    )
+    return strawberry.type(cls, description=description)

@@ -1,4 +1,8 @@
-"""The schema: Edgehog's root type names, the Node lookup, error handling."""
+"""The schema: Edgehog's root type names, every aggregate's fields, the Node lookup.
+
+`build_schema(engine)` assembles the root types from each aggregate's
+GraphQL module; the engine (engine/) decides how documents are executed.
+"""
 
 from __future__ import annotations
 
@@ -7,48 +11,62 @@ from collections.abc import Awaitable, Callable
 from typing import Any
 
 import strawberry
-from graphql import GraphQLError
+from graphql import DocumentNode, FieldNode, GraphQLError, OperationDefinitionNode
 from strawberry.schema.config import StrawberryConfig
 from strawberry.types import Info
 
-from ..errors import InvalidPrimaryKey
-from . import applications, arguments, audit, devices, image_credentials
+from ..applications import graphql as applications
+from ..audit import graphql as audit
+from ..credentials import graphql as credentials
+from ..deployments import graphql as deployments
+from ..devices import graphql as devices
+from ..domain.errors import InvalidPrimaryKey
+from ..domain.principal import Device
+from ..engine import Engine
 from .context import Context
-from .execution import ExecutionContext
 from .relay import Node, parse_global_id
 from .scalars import SCALAR_MAP
 
 # Every Node type: how to load one by its uuid for `node(id:)`.
 NODE_LOADERS: dict[str, Callable[[Context, uuid.UUID], Awaitable[Any]]] = {
-    **image_credentials.NODE_LOADERS,
+    **credentials.NODE_LOADERS,
     **applications.NODE_LOADERS,
     **devices.NODE_LOADERS,
+    **deployments.NODE_LOADERS,
     **audit.NODE_LOADERS,
 }
 
 
+async def _node(info: Info[Context, None], id: strawberry.ID) -> Any:
+    ctx = info.context
+    ctx.user()
+    parsed = parse_global_id(id)
+    if parsed is None or parsed[0] not in NODE_LOADERS:
+        raise InvalidPrimaryKey("id")
+    return await NODE_LOADERS[parsed[0]](ctx, parsed[1])
+
+
 @strawberry.type
 class RootQueryType(
-    image_credentials.ImageCredentialsQueries,
+    credentials.ImageCredentialsQueries,
     applications.ApplicationsQueries,
     devices.DevicesQueries,
+    deployments.DeploymentsQueries,
     audit.AuditQueries,
 ):
-    @strawberry.field(description="Any object by its global id; null when absent.")
-    async def node(self, info: Info[Context, None], id: strawberry.ID) -> Node | None:
-        ctx = info.context
-        ctx.require_user()
-        parsed = parse_global_id(id)
-        if parsed is None or parsed[0] not in NODE_LOADERS:
-            raise InvalidPrimaryKey("id")
-        return await NODE_LOADERS[parsed[0]](ctx, parsed[1])
+    node: Node | None = strawberry.field(
+        resolver=_node,
+        graphql_type=Node | None,
+        description="Any object by its global id; null when absent.",
+    )
 
 
 @strawberry.type
 class RootMutationType(
-    image_credentials.ImageCredentialsMutations,
+    credentials.ImageCredentialsMutations,
     applications.ApplicationsMutations,
     devices.DevicesMutations,
+    deployments.DeploymentsMutations,
 ):
     pass
 
@@ -60,15 +78,39 @@ class Schema(strawberry.Schema):
         return None
 
 
-def build_schema() -> Schema:
-    arguments.install()
+# What a device may run: its payload (and __typename). Anything else is
+# refused at run time, so its documents are not worth keeping.
+DEVICE_FIELDS = frozenset({"devicePayload", "__typename"})
+
+
+def may_keep(context: Any, document: DocumentNode) -> bool:
+    """Whether the fast engine may keep `document` for this request's principal."""
+    if not isinstance(getattr(context, "principal", None), Device):
+        return True
+    return all(
+        isinstance(d, OperationDefinitionNode)
+        and all(
+            isinstance(s, FieldNode) and s.name.value in DEVICE_FIELDS
+            for s in d.selection_set.selections
+        )
+        for d in document.definitions
+    )
+
+
+def build_schema(engine: Engine | None = None) -> Schema:
+    engine = engine or Engine.named("strawberry")
     return Schema(
         query=RootQueryType,
         mutation=RootMutationType,
+        types=[
+            credentials.ImageCredentials,
+            applications.Container,
+            applications.Image,
+            deployments.CredentialDelivery,
+            audit.AuditEvent,
+        ],
         config=StrawberryConfig(scalar_map=SCALAR_MAP),
-        # Requests run through executor.py, which caches parsed and validated
-        # documents; this serves Schema.execute (tests) the same way.
-        execution_context_class=ExecutionContext,
+        **engine.schema_options(),
     )
 
 

@@ -1,0 +1,1 @@
+"""Applications, their immutable releases and the containers each release runs."""

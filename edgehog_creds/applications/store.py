@@ -1,0 +1,182 @@
+"""SQL for applications and releases. Releases have no UPDATE: a trigger refuses one."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Sequence
+
+import asyncpg
+
+from ..domain.errors import Conflict
+from ..store.listing import Column, Table
+from .model import Application, Release
+
+APPLICATIONS = Table(
+    "applications",
+    [
+        Column("id", "id", "uuid", unique=True),
+        Column("name", "name", "text"),
+        Column("description", "description", "text"),
+        Column("inserted_at", "inserted_at", "timestamptz"),
+    ],
+    Application,
+)
+
+RELEASES = Table(
+    "releases",
+    [
+        Column("id", "id", "uuid", unique=True),
+        Column("application_id", "application_id", "uuid"),
+        Column("version", "version", "text"),
+        Column("inserted_at", "inserted_at", "timestamptz"),
+    ],
+    Release,
+)
+
+
+# --- applications -------------------------------------------------------------
+
+
+async def insert_application(
+    conn: asyncpg.Connection, tenant_id: uuid.UUID, *, name: str, description: str
+) -> Application:
+    row = await conn.fetchrow(
+        f"INSERT INTO applications (tenant_id, name, description) VALUES ($1, $2, $3)"
+        f" RETURNING {APPLICATIONS.select}",
+        tenant_id,
+        name,
+        description,
+    )
+    return APPLICATIONS.from_record(row)
+
+
+async def get_applications(
+    conn: asyncpg.Connection, tenant_id: uuid.UUID, ids: Sequence[uuid.UUID]
+) -> dict[uuid.UUID, Application]:
+    rows = await conn.fetch(
+        f"SELECT {APPLICATIONS.select} FROM applications"
+        " WHERE tenant_id = $1 AND id = ANY($2::uuid[])",
+        tenant_id,
+        list(ids),
+    )
+    return {r["id"]: APPLICATIONS.from_record(r) for r in rows}
+
+
+async def application_exists(
+    conn: asyncpg.Connection, tenant_id: uuid.UUID, application_id: uuid.UUID, *, lock: bool
+) -> bool:
+    """With `lock`, the row is KEY SHARE-locked: it stays until the transaction ends."""
+    suffix = " FOR KEY SHARE" if lock else ""
+    found = await conn.fetchval(
+        "SELECT true FROM applications WHERE tenant_id = $1 AND id = $2" + suffix,
+        tenant_id,
+        application_id,
+    )
+    return bool(found)
+
+
+async def lock_application(
+    conn: asyncpg.Connection, tenant_id: uuid.UUID, application_id: uuid.UUID
+) -> tuple[Application, list[Release]] | None:
+    """The application and its releases, locked FOR UPDATE for a delete; None if absent.
+
+    A concurrent createRelease or deployRelease (whose foreign-key checks take
+    KEY SHARE locks on these rows) either finishes first, and is seen, or
+    waits for the delete and then fails its foreign-key check.
+    """
+    row = await conn.fetchrow(
+        f"SELECT {APPLICATIONS.select} FROM applications"
+        " WHERE tenant_id = $1 AND id = $2 FOR UPDATE",
+        tenant_id,
+        application_id,
+    )
+    if row is None:
+        return None
+    releases = await conn.fetch(
+        f"SELECT {RELEASES.select} FROM releases WHERE tenant_id = $1 AND application_id = $2"
+        " ORDER BY inserted_at, id FOR UPDATE",
+        tenant_id,
+        application_id,
+    )
+    return APPLICATIONS.from_record(row), [RELEASES.from_record(r) for r in releases]
+
+
+async def delete_application(
+    conn: asyncpg.Connection, tenant_id: uuid.UUID, application_id: uuid.UUID
+) -> None:
+    """Its releases and their containers go with it (ON DELETE CASCADE)."""
+    await conn.execute(
+        "DELETE FROM applications WHERE tenant_id = $1 AND id = $2", tenant_id, application_id
+    )
+
+
+# --- releases -------------------------------------------------------------------
+
+
+async def version_taken(
+    conn: asyncpg.Connection, tenant_id: uuid.UUID, application_id: uuid.UUID, version: str
+) -> bool:
+    taken = await conn.fetchval(
+        "SELECT EXISTS (SELECT 1 FROM releases"
+        " WHERE tenant_id = $1 AND application_id = $2 AND version = $3)",
+        tenant_id,
+        application_id,
+        version,
+    )
+    return bool(taken)
+
+
+async def insert_release(
+    conn: asyncpg.Connection, tenant_id: uuid.UUID, *, application_id: uuid.UUID, version: str
+) -> Release:
+    """Raises Conflict on `version` when the application has it (a concurrent create)."""
+    try:
+        row = await conn.fetchrow(
+            f"INSERT INTO releases (tenant_id, application_id, version) VALUES ($1, $2, $3)"
+            f" RETURNING {RELEASES.select}",
+            tenant_id,
+            application_id,
+            version,
+        )
+    except asyncpg.UniqueViolationError as exc:
+        if exc.constraint_name == "releases_version_unique":
+            raise Conflict("version") from exc
+        raise
+    return RELEASES.from_record(row)
+
+
+async def get_releases(
+    conn: asyncpg.Connection, tenant_id: uuid.UUID, ids: Sequence[uuid.UUID]
+) -> dict[uuid.UUID, Release]:
+    rows = await conn.fetch(
+        f"SELECT {RELEASES.select} FROM releases WHERE tenant_id = $1 AND id = ANY($2::uuid[])",
+        tenant_id,
+        list(ids),
+    )
+    return {r["id"]: RELEASES.from_record(r) for r in rows}
+
+
+async def lock_release(
+    conn: asyncpg.Connection, tenant_id: uuid.UUID, release_id: uuid.UUID
+) -> Release | None:
+    """The release locked FOR UPDATE for a delete; None if absent.
+
+    FOR UPDATE conflicts with the KEY SHARE lock a concurrent deployRelease's
+    foreign-key check takes: that deployment either commits first and is
+    seen, or fails once the delete commits.
+    """
+    row = await conn.fetchrow(
+        f"SELECT {RELEASES.select} FROM releases WHERE tenant_id = $1 AND id = $2 FOR UPDATE",
+        tenant_id,
+        release_id,
+    )
+    return RELEASES.from_record(row) if row else None
+
+
+async def delete_release(
+    conn: asyncpg.Connection, tenant_id: uuid.UUID, release_id: uuid.UUID
+) -> None:
+    """Its containers go with it (ON DELETE CASCADE)."""
+    await conn.execute(
+        "DELETE FROM releases WHERE tenant_id = $1 AND id = $2", tenant_id, release_id
+    )

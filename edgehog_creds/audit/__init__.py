@@ -1,0 +1,1 @@
+"""The audit trail: who created or deleted what, and when. Never a secret."""

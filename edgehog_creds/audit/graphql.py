@@ -1,0 +1,81 @@
+"""The audit trail, readable through the API: who created or deleted what, and when.
+
+Rows hold names and counts, never a secret. Which credentials went to which
+device is a separate record: ImageCredentials.deliveries.
+"""
+
+from __future__ import annotations
+
+import uuid
+from datetime import datetime
+from typing import Any
+
+import strawberry
+
+from ..engine import plain
+from ..graphql.context import Context
+from ..graphql.fields import list_field
+from ..graphql.listing import Id, Listing, Text
+from ..graphql.loaders import by_id
+from ..graphql.relay import Connection, Node, global_id_of, to_global_id
+from ..graphql.scalars import Json
+from . import model
+from .service import AuditService
+
+TYPE = model.ENTITY
+
+LISTING = Listing(
+    TYPE,
+    filters={
+        "id": Id("id", TYPE),
+        "entity_id": Id("entity_id", None, "Global ids of any type, as entityId returns them."),
+        "entity_type": Text("entity_type"),
+        "action": Text("action"),
+    },
+    sorts=["id", "at"],
+)
+
+
+def service(ctx: Context) -> AuditService:
+    return AuditService(ctx.db, ctx.user())
+
+
+async def load(ctx: Context, event_id: uuid.UUID) -> model.AuditEvent | None:
+    return await by_id(ctx, TYPE, service(ctx).get_many).load(event_id)
+
+
+def _entity_id(root: strawberry.Parent[model.AuditEvent]) -> strawberry.ID:
+    return to_global_id(root.entity_type, root.entity_id)
+
+
+_global_id = global_id_of(TYPE)
+
+
+@strawberry.type(description="One create or delete, with its actor (the token's sub).")
+class AuditEvent(Node):
+    id: strawberry.ID = strawberry.field(resolver=_global_id, metadata=plain(_global_id))
+    at: datetime
+    actor: str | None
+    action: str = strawberry.field(description="create or delete")
+    entity_type: str = strawberry.field(description="ImageCredentials, Release, Device, ...")
+    entity_id: strawberry.ID = strawberry.field(
+        resolver=_entity_id, metadata=plain(_entity_id), description="The global id of the entity."
+    )
+    details: Json = strawberry.field(description="Names and counts only; never a secret.")
+
+    @classmethod
+    def is_type_of(cls, obj: Any, _info: Any) -> bool:
+        return isinstance(obj, model.AuditEvent)
+
+
+@strawberry.type
+class AuditQueries:
+    list_audit_events: Connection[AuditEvent] | None = list_field(
+        AuditEvent,
+        lambda ctx, query, request: service(ctx).list(query, request),
+        listing=LISTING,
+        description="Audit events of this tenant, oldest first unless sorted.",
+    )
+
+
+NODE_LOADERS = {TYPE: load}

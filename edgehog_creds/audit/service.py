@@ -1,0 +1,20 @@
+"""Reading the audit trail (services write it, in their own transactions)."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Sequence
+
+from ..domain.listing import ListQuery, Page, PageRequest
+from ..service import TenantService
+from . import store
+from .model import AuditEvent
+
+
+class AuditService(TenantService):
+    async def get_many(self, ids: Sequence[uuid.UUID]) -> dict[uuid.UUID, AuditEvent]:
+        async with self.db.connection() as conn:
+            return await store.get_many(conn, self.tenant_id, ids)
+
+    async def list(self, query: ListQuery, request: PageRequest) -> Page[AuditEvent]:
+        return await self.page(store.TABLE, query, request)

@@ -1,0 +1,94 @@
+"""SQL for the audit trail. Rows are written in the transaction of the change they record."""
+
+from __future__ import annotations
+
+import json
+import uuid
+from collections.abc import Sequence
+from typing import Any
+
+import asyncpg
+
+from ..store.listing import Column, Table
+from .model import AuditEvent
+
+
+def _from_record(row: asyncpg.Record) -> AuditEvent:
+    details = row["details"]
+    return AuditEvent(
+        id=row["id"],
+        at=row["at"],
+        actor=row["actor"],
+        action=row["action"],
+        entity_type=row["entity_type"],
+        entity_id=row["entity_id"],
+        details=json.loads(details) if isinstance(details, str) else details,
+    )
+
+
+# Served by audit_events_by_at, or audit_events_by_entity when filtering by entity.
+TABLE = Table(
+    "audit_events",
+    [
+        Column("id", "id", "uuid", unique=True),
+        Column("at", "at", "timestamptz"),
+        Column("actor", "actor", "text"),
+        Column("action", "action", "text"),
+        Column("entity_type", "entity_type", "text"),
+        Column("entity_id", "entity_id", "uuid"),
+        Column("details", "details", "jsonb"),
+    ],
+    AuditEvent,
+    default_sort=("at", "id"),
+    from_record=_from_record,
+)
+
+_INSERT = (
+    "INSERT INTO audit_events (tenant_id, actor, action, entity_type, entity_id, details) "
+    "VALUES ($1, $2, $3, $4, $5, $6::jsonb)"
+)
+
+
+async def record(
+    conn: asyncpg.Connection,
+    tenant_id: uuid.UUID,
+    *,
+    actor: str | None,
+    action: str,
+    entity_type: str,
+    entity_id: uuid.UUID,
+    details: dict[str, Any] | None = None,
+) -> None:
+    await conn.execute(
+        _INSERT, tenant_id, actor, action, entity_type, entity_id, json.dumps(details or {})
+    )
+
+
+async def record_many(
+    conn: asyncpg.Connection,
+    tenant_id: uuid.UUID,
+    *,
+    actor: str | None,
+    action: str,
+    entity_type: str,
+    events: Sequence[tuple[uuid.UUID, dict[str, Any]]],
+) -> None:
+    """One event per (entity id, details), in order, in one round trip."""
+    await conn.executemany(
+        _INSERT,
+        [
+            (tenant_id, actor, action, entity_type, entity_id, json.dumps(details))
+            for entity_id, details in events
+        ],
+    )
+
+
+async def get_many(
+    conn: asyncpg.Connection, tenant_id: uuid.UUID, ids: Sequence[uuid.UUID]
+) -> dict[uuid.UUID, AuditEvent]:
+    rows = await conn.fetch(
+        f"SELECT {TABLE.select} FROM audit_events WHERE tenant_id = $1 AND id = ANY($2::uuid[])",
+        tenant_id,
+        list(ids),
+    )
+    return {r["id"]: TABLE.from_record(r) for r in rows}

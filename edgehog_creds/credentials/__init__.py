@@ -1,0 +1,1 @@
+"""Image credentials: a label, a username and a sealed password, never shown again."""

@@ -1,0 +1,178 @@
+"""ImageCredentials in Edgehog's dialect: the type, its list, create and delete.
+
+The GraphQL type is a view of the domain object (credentials/model.py):
+Strawberry reads its fields straight from it; only `id` is derived.
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Sequence
+from datetime import datetime
+from typing import TYPE_CHECKING, Annotated, Any
+
+import strawberry
+from strawberry.types import Info
+
+from ..applications.service import ApplicationsService
+from ..deployments.service import DeploymentsService
+from ..domain.listing import ListQuery, Page, PageRequest
+from ..domain.secret import Secret
+from ..engine import plain
+from ..graphql.context import Context
+from ..graphql.fields import connection_field, list_field, node_field
+from ..graphql.listing import Id, Listing, Text
+from ..graphql.loaders import by_id
+from ..graphql.relay import Connection, Node, from_global_id, global_id_of
+from ..graphql.results import MutationError, mutation_result
+from . import model
+from .service import CredentialsService
+
+if TYPE_CHECKING:
+    from ..applications.graphql import Container
+    from ..deployments.graphql import CredentialDelivery
+
+TYPE = model.ENTITY
+
+LISTING = Listing(
+    TYPE,
+    filters={"id": Id("id", TYPE), "label": Text("label"), "username": Text("username")},
+    sorts=["id", "label", "username", "inserted_at"],
+)
+
+
+def service(ctx: Context) -> CredentialsService:
+    return CredentialsService(ctx.db, ctx.user(), ctx.vault)
+
+
+async def load(ctx: Context, credentials_id: uuid.UUID) -> model.ImageCredentials | None:
+    """Credentials by id, batched with every other look-up of the request
+    (imageCredentials(id:), node(id:), Container.imageCredentials, deliveries)."""
+    return await by_id(ctx, TYPE, service(ctx).get_many).load(credentials_id)
+
+
+async def _deliveries(
+    ctx: Context, ids: Sequence[uuid.UUID], _query: ListQuery, request: PageRequest
+) -> list[Page[Any]]:
+    return await DeploymentsService(ctx.db, ctx.user()).deliveries_of_credentials(ids, request)
+
+
+async def _containers(
+    ctx: Context, ids: Sequence[uuid.UUID], _query: ListQuery, request: PageRequest
+) -> list[Page[Any]]:
+    applications = ApplicationsService(ctx.db, ctx.user())
+    return await applications.containers_using_credentials(ids, request)
+
+
+_global_id = global_id_of(TYPE)
+
+
+@strawberry.type(description="Credentials for one container registry. The password is write-only.")
+class ImageCredentials(Node):
+    id: strawberry.ID = strawberry.field(resolver=_global_id, metadata=plain(_global_id))
+    label: str
+    username: str
+    inserted_at: datetime
+    deliveries: (
+        Connection[
+            Annotated[CredentialDelivery, strawberry.lazy("edgehog_creds.deployments.graphql")]
+        ]
+        | None
+    ) = connection_field(
+        Annotated["CredentialDelivery", strawberry.lazy("edgehog_creds.deployments.graphql")],
+        _deliveries,
+        name="ImageCredentials.deliveries",
+        description="Every delivery of these credentials to a device, oldest first: "
+        "which device, for which deployment, when. Never the password.",
+    )
+    containers: (
+        Connection[Annotated[Container, strawberry.lazy("edgehog_creds.applications.graphql")]]
+        | None
+    ) = connection_field(
+        Annotated["Container", strawberry.lazy("edgehog_creds.applications.graphql")],
+        _containers,
+        name="ImageCredentials.containers",
+        description="The containers that use these credentials, with their releases, "
+        "oldest first: where a password is needed. Containers whose credentials were "
+        "deleted are no longer listed (they say credentialsDeleted).",
+    )
+
+    @classmethod
+    def is_type_of(cls, obj: Any, _info: Any) -> bool:
+        return isinstance(obj, model.ImageCredentials)
+
+
+@strawberry.input
+class CreateImageCredentialsInput:
+    label: str
+    username: str
+    password: str
+
+    def __repr__(self) -> str:
+        # Inputs end up in tracebacks and debug logs; the password must not.
+        return (
+            f"CreateImageCredentialsInput(label={self.label!r}, "
+            f"username={self.username!r}, password='***')"
+        )
+
+
+CreateImageCredentialsResult = mutation_result("CreateImageCredentialsResult", ImageCredentials)
+
+
+@strawberry.type
+class DeleteImageCredentialsResult:
+    result: ImageCredentials | None
+    errors: list[MutationError]
+    detached_container_count: int = strawberry.field(
+        default=0,
+        description="How many containers used these credentials and lost them with this delete.",
+    )
+
+
+async def _create(info: Info[Context, None], input: CreateImageCredentialsInput) -> Any:
+    created = await service(info.context).create(
+        label=input.label, username=input.username, password=Secret(input.password)
+    )
+    return CreateImageCredentialsResult(result=created)
+
+
+async def _delete(info: Info[Context, None], id: strawberry.ID) -> Any:
+    deleted = await service(info.context).delete(from_global_id(id, TYPE))
+    return DeleteImageCredentialsResult(
+        result=deleted.credentials,  # type: ignore[arg-type]  # viewed as ImageCredentials
+        errors=[],
+        detached_container_count=deleted.detached_containers,
+    )
+
+
+@strawberry.type
+class ImageCredentialsQueries:
+    image_credentials: ImageCredentials | None = node_field(
+        TYPE,
+        ImageCredentials,
+        load,
+        description="One set of image credentials, or null when absent.",
+    )
+    list_image_credentials: Connection[ImageCredentials] | None = list_field(
+        ImageCredentials,
+        lambda ctx, query, request: service(ctx).list(query, request),
+        listing=LISTING,
+        description="Image credentials of this tenant, keyset-paginated.",
+    )
+
+
+@strawberry.type
+class ImageCredentialsMutations:
+    create_image_credentials: Any = strawberry.mutation(
+        resolver=_create,
+        graphql_type=CreateImageCredentialsResult | None,
+        description="Store new credentials. The password is sealed and never shown again.",
+    )
+    delete_image_credentials: DeleteImageCredentialsResult | None = strawberry.mutation(
+        resolver=_delete,
+        graphql_type=DeleteImageCredentialsResult | None,
+        description="Delete credentials; their sealed password is destroyed at once.",
+    )
+
+
+NODE_LOADERS = {TYPE: load}

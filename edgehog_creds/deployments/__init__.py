@@ -1,0 +1,1 @@
+"""Deployments of releases to devices, the payload a device reads, and its delivery record."""

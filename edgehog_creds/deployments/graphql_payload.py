@@ -1,0 +1,99 @@
+"""The device payload as GraphQL: typed requests, and `events` for device runtimes.
+
+The types are views of deployments/payload.py's requests. A container
+request has one field per setting of domain/container.py, typed as the
+payload sends it (unset numbers are -1, environment variables KEY=VALUE).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import strawberry
+
+from ..domain.container import SETTINGS, Kind
+from ..graphql.scalars import BigInt, Json
+from . import payload
+
+
+def _registry_auth(root: strawberry.Parent[payload.CreateImageRequest]) -> str:
+    return root.registry_auth.reveal()
+
+
+@strawberry.type(description='Pull one image; registryAuth is Docker\'s X-Registry-Auth, or "".')
+class CreateImageRequest:
+    id: str
+    deployment_id: str
+    reference: str
+    registry_auth: str = strawberry.field(
+        resolver=_registry_auth,
+        description="base64url (padded) JSON {username, password, serveraddress}.",
+    )
+
+
+_PAYLOAD_TYPES: dict[Kind, Any] = {
+    Kind.TEXT: str,
+    Kind.TEXT_LIST: list[str],
+    Kind.BOOL: bool,
+    Kind.INT64: BigInt,
+    Kind.INT32: int,
+    Kind.ENV: list[str],
+}
+
+
+class _CreateContainerRequest:
+    id: str
+    deployment_id: str
+    image_id: str
+    network_ids: list[str]
+    volume_ids: list[str]
+    device_mapping_ids: list[str]
+    device_request_ids: list[str]
+
+
+for _s in SETTINGS:
+    _CreateContainerRequest.__annotations__[_s.name] = _PAYLOAD_TYPES[_s.kind]
+    if _s.kind is Kind.ENV:
+        setattr(_CreateContainerRequest, _s.name, strawberry.field(description="KEY=VALUE"))
+
+CreateContainerRequest = strawberry.type(
+    _CreateContainerRequest,
+    name="CreateContainerRequest",
+    description="Create one container; unset numeric limits are -1.",
+)
+
+
+@strawberry.type(description="Start the deployment once its images and containers exist.")
+class CreateDeploymentRequest:
+    id: str
+    containers: list[str]
+
+
+def _containers(root: strawberry.Parent[payload.DevicePayload]) -> list[Any]:
+    return root.containers
+
+
+def _deployment(root: strawberry.Parent[payload.DevicePayload]) -> payload.CreateDeploymentRequest:
+    return root.deployment
+
+
+def _events(root: strawberry.Parent[payload.DevicePayload]) -> Any:
+    return root.events()
+
+
+@strawberry.type(description="What a device needs to run one deployment. Ids are plain UUIDs.")
+class DevicePayload:
+    # Each part is built only when asked for: a device runtime reads `events` alone.
+    images: list[CreateImageRequest]
+    containers: list[CreateContainerRequest] = strawberry.field(  # type: ignore[valid-type]
+        resolver=_containers,
+        graphql_type=list[CreateContainerRequest],  # type: ignore[valid-type]
+    )
+    deployment: CreateDeploymentRequest = strawberry.field(
+        resolver=_deployment, graphql_type=CreateDeploymentRequest
+    )
+    events: Json = strawberry.field(
+        resolver=_events,
+        description="The same requests as [{interface, path, data}], images first, "
+        "in the format Edgehog's device runtime consumes.",
+    )

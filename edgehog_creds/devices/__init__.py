@@ -1,0 +1,1 @@
+"""Devices: what runs releases, each with a token that only it holds."""

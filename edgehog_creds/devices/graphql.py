@@ -1,0 +1,137 @@
+"""Devices in Edgehog's dialect: the type, its list, create (with the token, once) and delete."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Sequence
+from datetime import datetime
+from typing import TYPE_CHECKING, Annotated, Any
+
+import strawberry
+from strawberry.types import Info
+
+from ..deployments.service import DeploymentsService
+from ..domain.listing import ListQuery, Page, PageRequest
+from ..domain.secret import Secret
+from ..engine import plain
+from ..graphql.context import Context
+from ..graphql.fields import connection_field, list_field, node_field
+from ..graphql.listing import Id, Listing, Text
+from ..graphql.loaders import by_id
+from ..graphql.relay import Connection, Node, from_global_id, global_id_of
+from ..graphql.results import MutationError, mutation_result
+from . import model
+from .service import DevicesService
+
+if TYPE_CHECKING:
+    from ..deployments.graphql import Deployment
+
+TYPE = model.ENTITY
+
+LISTING = Listing(
+    TYPE,
+    filters={"id": Id("id", TYPE), "device_id": Text("device_id"), "name": Text("name")},
+    sorts=["id", "device_id", "name", "inserted_at"],
+)
+
+
+def service(ctx: Context) -> DevicesService:
+    return DevicesService(ctx.db, ctx.user())
+
+
+async def load(ctx: Context, device_id: uuid.UUID) -> model.Device | None:
+    """A device of the request's tenant by id, batched with every other look-up."""
+    return await by_id(ctx, TYPE, service(ctx).get_many).load(device_id)
+
+
+async def _deployments_of(
+    ctx: Context, ids: Sequence[uuid.UUID], _query: ListQuery, request: PageRequest
+) -> list[Page[Any]]:
+    return await DeploymentsService(ctx.db, ctx.user()).of_devices(ids, request)
+
+
+_global_id = global_id_of(TYPE)
+
+
+@strawberry.type(description="A device that runs releases; it reads payloads with its own token.")
+class Device(Node):
+    id: strawberry.ID = strawberry.field(resolver=_global_id, metadata=plain(_global_id))
+    device_id: str = strawberry.field(description="The device's own identifier, unique per tenant.")
+    name: str
+    inserted_at: datetime
+    deployments: (
+        Connection[Annotated[Deployment, strawberry.lazy("edgehog_creds.deployments.graphql")]]
+        | None
+    ) = connection_field(
+        Annotated["Deployment", strawberry.lazy("edgehog_creds.deployments.graphql")],
+        _deployments_of,
+        name="Device.deployments",
+        description="Releases deployed to this device, oldest first.",
+    )
+
+    @classmethod
+    def is_type_of(cls, obj: Any, _info: Any) -> bool:
+        return isinstance(obj, model.Device)
+
+
+@strawberry.input
+class CreateDeviceInput:
+    device_id: str
+    name: str
+
+
+@strawberry.type
+class CreateDeviceResult:
+    result: Device | None
+    errors: list[MutationError]
+    _token: strawberry.Private[Secret | None] = None
+
+    @strawberry.field(
+        description="The device's bearer token. Returned this once: only its hash is stored."
+    )
+    def device_token(self) -> str | None:
+        return self._token.reveal() if self._token is not None else None
+
+
+DeleteDeviceResult = mutation_result("DeleteDeviceResult", Device)
+
+
+async def _create(info: Info[Context, None], input: CreateDeviceInput) -> CreateDeviceResult:
+    device, token = await service(info.context).create(device_id=input.device_id, name=input.name)
+    return CreateDeviceResult(result=device, errors=[], _token=token)  # type: ignore[arg-type]
+
+
+async def _delete(info: Info[Context, None], id: strawberry.ID) -> Any:
+    deleted = await service(info.context).delete(from_global_id(id, TYPE))
+    return DeleteDeviceResult(result=deleted)
+
+
+@strawberry.type
+class DevicesQueries:
+    device: Device | None = node_field(
+        TYPE, Device, load, description="One device, or null when absent."
+    )
+    list_devices: Connection[Device] | None = list_field(
+        Device,
+        lambda ctx, query, request: service(ctx).list(query, request),
+        listing=LISTING,
+        description="Devices of this tenant, keyset-paginated.",
+    )
+
+
+@strawberry.type
+class DevicesMutations:
+    create_device: CreateDeviceResult | None = strawberry.mutation(
+        resolver=_create,
+        graphql_type=CreateDeviceResult | None,
+        description="Register a device. Its token is in this result only.",
+    )
+    delete_device: Any = strawberry.mutation(
+        resolver=_delete,
+        graphql_type=DeleteDeviceResult | None,
+        description="Forget a device: its token stops working and its deployments go. "
+        "To replace a lost token, delete the device and create it again.",
+    )
+
+
+NODE_LOADERS = {TYPE: load}

@@ -1,0 +1,83 @@
+"""SQL for devices. A device's token is never stored, only its sha256 (devices/tokens.py)."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Sequence
+
+import asyncpg
+
+from ..domain.errors import Conflict
+from ..store.listing import Column, Table
+from .model import Device
+
+TABLE = Table(
+    "devices",
+    [
+        Column("id", "id", "uuid", unique=True),
+        Column("device_id", "device_id", "text", unique=True),
+        Column("name", "name", "text"),
+        Column("inserted_at", "inserted_at", "timestamptz"),
+    ],
+    Device,
+)
+
+
+async def insert(
+    conn: asyncpg.Connection,
+    tenant_id: uuid.UUID,
+    *,
+    device_id: str,
+    name: str,
+    token_hash: bytes,
+) -> Device:
+    """Raises Conflict on `device_id` when the tenant already has that device."""
+    try:
+        row = await conn.fetchrow(
+            f"INSERT INTO devices (tenant_id, device_id, name, token_hash) VALUES ($1, $2, $3, $4)"
+            f" RETURNING {TABLE.select}",
+            tenant_id,
+            device_id,
+            name,
+            token_hash,
+        )
+    except asyncpg.UniqueViolationError as exc:
+        # token_hash is unique too, but 256 random bits do not collide: only
+        # the device_id constraint is a user's mistake worth naming.
+        if exc.constraint_name == "devices_device_id_unique":
+            raise Conflict("device_id") from exc
+        raise
+    return TABLE.from_record(row)
+
+
+async def delete(
+    conn: asyncpg.Connection, tenant_id: uuid.UUID, device_id: uuid.UUID
+) -> Device | None:
+    """The device and its token go; its deployments go with it (ON DELETE CASCADE)."""
+    row = await conn.fetchrow(
+        f"DELETE FROM devices WHERE tenant_id = $1 AND id = $2 RETURNING {TABLE.select}",
+        tenant_id,
+        device_id,
+    )
+    return TABLE.from_record(row) if row else None
+
+
+async def get_many(
+    conn: asyncpg.Connection, tenant_id: uuid.UUID, ids: Sequence[uuid.UUID]
+) -> dict[uuid.UUID, Device]:
+    rows = await conn.fetch(
+        f"SELECT {TABLE.select} FROM devices WHERE tenant_id = $1 AND id = ANY($2::uuid[])",
+        tenant_id,
+        list(ids),
+    )
+    return {r["id"]: TABLE.from_record(r) for r in rows}
+
+
+async def id_for_token(
+    conn: asyncpg.Connection | asyncpg.Pool, tenant_id: uuid.UUID, token_hash: bytes
+) -> uuid.UUID | None:
+    """The device (our id) whose token hashes to `token_hash`, within this tenant only."""
+    found: uuid.UUID | None = await conn.fetchval(
+        "SELECT id FROM devices WHERE tenant_id = $1 AND token_hash = $2", tenant_id, token_hash
+    )
+    return found

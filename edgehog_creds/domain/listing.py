@@ -1,0 +1,133 @@
+"""How a list is asked for and what comes back, in domain terms.
+
+A list request names fields by their domain names (`label`, `inserted_at`):
+a filter tree, a sort, and a page (at most MAX_PAGE items, forwards from a
+cursor or backwards to one). The store turns it into keyset SQL; cursors are
+opaque strings that encode the sort and the row's place in it.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any, Generic, TypeVar
+
+from .errors import Invalid, raise_all
+
+T = TypeVar("T")
+
+MAX_PAGE = 250
+
+# Operators of a field comparison, as Edgehog's (Ash) filters name them.
+OPERATORS = frozenset(
+    {
+        "is_nil",
+        "eq",
+        "not_eq",
+        "in",
+        "less_than",
+        "greater_than",
+        "less_than_or_equal",
+        "greater_than_or_equal",
+        "contains",
+        "is_distinct_from",
+        "is_not_distinct_from",
+        "string_starts_with",
+        "string_ends_with",
+        "like",
+        "ilike",
+    }
+)
+
+
+@dataclass(frozen=True, slots=True)
+class Cmp:
+    field: str
+    op: str  # one of OPERATORS
+    value: Any
+
+
+@dataclass(frozen=True, slots=True)
+class And:
+    parts: tuple[Filter, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class Or:
+    parts: tuple[Filter, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class Not:
+    part: Filter
+
+
+Filter = Cmp | And | Or | Not
+
+
+@dataclass(frozen=True, slots=True)
+class Sort:
+    field: str
+    descending: bool = False
+    nulls_first: bool | None = None  # None: PostgreSQL's default for the direction
+
+    def flipped(self) -> Sort:
+        nulls = None if self.nulls_first is None else not self.nulls_first
+        return Sort(self.field, not self.descending, nulls)
+
+
+@dataclass(frozen=True, slots=True)
+class PageRequest:
+    """The page a client asks for: Relay's arguments, and whether it wants the total."""
+
+    first: int | None = None
+    last: int | None = None
+    after: str | None = None
+    before: str | None = None
+    count: bool = False
+
+    def check(self) -> None:
+        errors = []
+        if self.first is not None and self.last is not None:
+            errors.append(Invalid("first", "cannot be combined with last"))
+        for name, value in (("first", self.first), ("last", self.last)):
+            if value is not None and not 0 <= value <= MAX_PAGE:
+                errors.append(Invalid(name, f"must be between 0 and {MAX_PAGE}"))
+        raise_all(errors)
+
+    @property
+    def backward(self) -> bool:
+        return self.last is not None
+
+    @property
+    def limit(self) -> int:
+        if self.last is not None:
+            return self.last
+        return self.first if self.first is not None else MAX_PAGE
+
+
+@dataclass(frozen=True, slots=True)
+class ListQuery:
+    """Which rows: a filter (None: all) and a sort (empty: the default)."""
+
+    filter: Filter | None = None
+    sort: Sequence[Sort] = ()
+
+
+@dataclass(frozen=True, slots=True)
+class Page(Generic[T]):
+    """One page of a list, in sort order, each item with its cursor."""
+
+    items: list[T]
+    cursors: list[str]
+    has_next_page: bool
+    has_previous_page: bool
+    total: int | None = None  # counted only when the request asked for it
+
+    @property
+    def start_cursor(self) -> str | None:
+        return self.cursors[0] if self.cursors else None
+
+    @property
+    def end_cursor(self) -> str | None:
+        return self.cursors[-1] if self.cursors else None

@@ -1,0 +1,76 @@
+"""Text rules shared by every input: trimming, lengths, characters, versions.
+
+Each check returns the normalised value or raises `Invalid` naming the field,
+so a service can collect every problem of an input in one pass (`Collector`).
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+
+from .errors import Invalid
+
+MAX_TEXT = 255
+MAX_PASSWORD_BYTES = 64 * 1024
+
+
+def bad_characters(value: str, allowed: str = "") -> bool:
+    # Cc covers C0/C1 controls (NUL, newline, DEL, ...); Cs are lone surrogates,
+    # which JSON can carry but UTF-8 and PostgreSQL cannot store.
+    return any(unicodedata.category(ch) in ("Cc", "Cs") and ch not in allowed for ch in value)
+
+
+def bounded(field: str, value: str, max_length: int) -> str:
+    """`value` if it is at most `max_length` characters and holds no control character."""
+    if len(value) > max_length:
+        raise Invalid(field, f"should be at most {max_length} character(s)", code="too_long")
+    if bad_characters(value):
+        raise Invalid(field, "must not contain control characters")
+    return value
+
+
+def text(field: str, value: str, *, max_length: int = MAX_TEXT) -> str:
+    """Required text: trimmed, 1 to `max_length` characters, no control characters."""
+    trimmed = value.strip()
+    if not trimmed:
+        raise Invalid(field, "is required", code="required")
+    return bounded(field, trimmed, max_length)
+
+
+def optional_text(field: str, value: str | None, *, max_length: int = MAX_TEXT) -> str:
+    """Like `text`, but empty is allowed (descriptions)."""
+    return "" if value is None else bounded(field, value.strip(), max_length)
+
+
+def password(field: str, value: str) -> str:
+    # Passwords are not trimmed: a registry token may legitimately end in a space.
+    if value == "":
+        raise Invalid(field, "is required", code="required")
+    if any(unicodedata.category(ch) == "Cs" for ch in value):
+        raise Invalid(field, "must be valid Unicode")
+    if len(value.encode("utf-8")) > MAX_PASSWORD_BYTES:
+        raise Invalid(field, f"should be at most {MAX_PASSWORD_BYTES} bytes", code="too_long")
+    return value
+
+
+# Semantic Versioning 2.0.0, the regular expression semver.org recommends.
+# ASCII only and fullmatch: Python's \d would accept other scripts' digits.
+_SEMVER = re.compile(
+    r"(0|[1-9][0-9]*)\.(0|[1-9][0-9]*)\.(0|[1-9][0-9]*)"
+    r"(?:-((?:0|[1-9][0-9]*|[0-9]*[a-zA-Z-][0-9a-zA-Z-]*)"
+    r"(?:\.(?:0|[1-9][0-9]*|[0-9]*[a-zA-Z-][0-9a-zA-Z-]*))*))?"
+    r"(?:\+([0-9a-zA-Z-]+(?:\.[0-9a-zA-Z-]+)*))?",
+    re.ASCII,
+)
+
+
+def semver(field: str, value: str) -> str:
+    """A Semantic Version 2.0.0, exactly as written (no trimming, no `v` prefix)."""
+    if value == "":
+        raise Invalid(field, "is required", code="required")
+    if len(value) > MAX_TEXT:
+        raise Invalid(field, f"should be at most {MAX_TEXT} character(s)", code="too_long")
+    if _SEMVER.fullmatch(value) is None:
+        raise Invalid(field, "is not a valid Semantic Version 2.0.0 (e.g. 1.2.3 or 1.0.0-rc.1)")
+    return value

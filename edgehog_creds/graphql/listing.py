@@ -1,0 +1,207 @@
+"""Filter and sort inputs for every list, made from one declaration per type.
+
+`Listing("ImageCredentials", filters={...}, sorts=[...])` makes Edgehog's
+(Ash's) input types for that type: `ImageCredentialsFilterInput` with
+`and`/`or`/`not` and one `ImageCredentialsFilter<Field>` per filterable field
+(with every operator of its kind), the `ImageCredentialsSortField` enum and
+`ImageCredentialsSortInput`; and turns values of them into the domain's
+ListQuery. Several operators in one object, and several fields in one
+filter, all must hold; `not: [a, b]` is NOT (a AND b); `{}` is no filter.
+"""
+
+from __future__ import annotations
+
+import enum
+import uuid
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+import strawberry
+
+from ..domain.errors import DomainError, raise_all
+from ..domain.listing import And, Cmp, Filter, ListQuery, Not, Or, Sort
+from .relay import from_global_id
+
+STRING_OPERATORS = (
+    "is_nil",
+    "eq",
+    "not_eq",
+    "in",
+    "less_than",
+    "greater_than",
+    "less_than_or_equal",
+    "greater_than_or_equal",
+    "contains",
+    "is_distinct_from",
+    "is_not_distinct_from",
+    "string_starts_with",
+    "string_ends_with",
+    "like",
+    "ilike",
+)
+ID_OPERATORS = ("is_nil", "eq", "not_eq", "in", "is_distinct_from", "is_not_distinct_from")
+
+
+@strawberry.enum
+class SortOrder(enum.Enum):
+    ASC = "asc"
+    ASC_NULLS_FIRST = "asc_nulls_first"
+    ASC_NULLS_LAST = "asc_nulls_last"
+    DESC = "desc"
+    DESC_NULLS_FIRST = "desc_nulls_first"
+    DESC_NULLS_LAST = "desc_nulls_last"
+
+
+def sort_of(field: str, order: SortOrder | None) -> Sort:
+    value = (order or SortOrder.ASC).value
+    nulls = True if "nulls_first" in value else False if "nulls_last" in value else None
+    return Sort(field, value.startswith("desc"), nulls)
+
+
+@dataclass(frozen=True)
+class Text:
+    """A text field: filtered with every string operator."""
+
+    domain: str  # the domain field it filters
+    description: str | None = None
+
+
+@dataclass(frozen=True)
+class Id:
+    """An id field, filtered by the global ids the API returns, of `node_type`
+    (None: of any type)."""
+
+    domain: str
+    node_type: str | None
+    description: str | None = None
+
+
+FilterField = Text | Id
+
+
+def _attr(op: str) -> str:
+    return "in_" if op == "in" else op
+
+
+def _operator_input(name: str, value_type: Any, operators: Sequence[str]) -> type:
+    annotations: dict[str, Any] = {}
+    defaults: dict[str, Any] = {}
+    for op in operators:
+        attr = _attr(op)
+        if op == "is_nil":
+            annotations[attr] = bool | None
+        elif op == "in":
+            annotations[attr] = list[value_type] | None
+        else:
+            annotations[attr] = value_type | None
+        defaults[attr] = strawberry.field(name="in", default=None) if op == "in" else None
+    cls = type(name, (), {"__annotations__": annotations, **defaults})
+    return strawberry.input(cls)
+
+
+def _pascal(name: str) -> str:
+    return "".join(part.title() for part in name.split("_"))
+
+
+class Listing:
+    """The filter and sort inputs of one type, and how their values become a ListQuery."""
+
+    def __init__(
+        self, type_name: str, *, filters: Mapping[str, FilterField], sorts: Sequence[str]
+    ) -> None:
+        self.type_name = type_name
+        self.filters = dict(filters)
+        self.FilterInput = self._filter_input()
+        self.SortField = strawberry.enum(
+            enum.Enum(f"{type_name}SortField", {name.upper(): name for name in sorts})  # type: ignore[misc]
+        )
+        self.SortInput = strawberry.input(
+            type(
+                f"{type_name}SortInput",
+                (),
+                {
+                    "__annotations__": {"field": self.SortField, "order": SortOrder | None},
+                    "order": SortOrder.ASC,
+                },
+            )
+        )
+
+    def _filter_input(self) -> type:
+        cls = type(f"{self.type_name}FilterInput", (), {})
+        annotations: dict[str, Any] = {}
+        defaults: dict[str, Any] = {}
+        for combinator in ("and", "or", "not"):
+            annotations[f"{combinator}_"] = list[cls] | None  # type: ignore[valid-type]
+            defaults[f"{combinator}_"] = strawberry.field(name=combinator, default=None)
+        for attr, spec in self.filters.items():
+            if isinstance(spec, Text):
+                operators = _operator_input(
+                    f"{self.type_name}Filter{_pascal(attr)}", str, STRING_OPERATORS
+                )
+            else:
+                operators = _operator_input(
+                    f"{self.type_name}Filter{_pascal(attr)}", strawberry.ID, ID_OPERATORS
+                )
+            annotations[attr] = operators | None
+            defaults[attr] = strawberry.field(default=None, description=spec.description)
+        cls.__annotations__ = annotations
+        for attr, default in defaults.items():
+            setattr(cls, attr, default)
+        return strawberry.input(cls)
+
+    def query(self, filter_input: Any, sort_inputs: Sequence[Any | None] | None) -> ListQuery:
+        """The ListQuery for a list field's `filter` and `sort` arguments."""
+        sort = [sort_of(s.field.value, s.order) for s in sort_inputs or () if s is not None]
+        return ListQuery(filter=self.to_filter(filter_input), sort=sort)
+
+    def to_filter(self, filter_input: Any) -> Filter | None:
+        """The domain filter tree of a filter input, or None when it is empty."""
+        if filter_input is None:
+            return None
+        errors: list[DomainError] = []
+        parts: list[Filter] = []
+        for attr, spec in self.filters.items():
+            field_filter = getattr(filter_input, attr, None)
+            if field_filter is not None:
+                try:
+                    parts.extend(self._conditions(attr, spec, field_filter))
+                except DomainError as exc:
+                    errors.append(exc)
+        raise_all(errors)
+        for sub in getattr(filter_input, "and_", None) or []:
+            found = self.to_filter(sub)
+            if found is not None:
+                parts.append(found)
+        ors = [self.to_filter(sub) for sub in getattr(filter_input, "or_", None) or []]
+        # An empty alternative matches everything, which makes the whole OR true.
+        if ors and all(o is not None for o in ors):
+            parts.append(Or(tuple(o for o in ors if o is not None)))
+        nots = [self.to_filter(sub) for sub in getattr(filter_input, "not_", None) or []]
+        if nots:
+            inner = [n for n in nots if n is not None]
+            parts.append(Not(And(tuple(inner))) if inner else Or(()))
+        if not parts:
+            return None
+        return parts[0] if len(parts) == 1 else And(tuple(parts))
+
+    def _conditions(self, attr: str, spec: FilterField, field_filter: Any) -> list[Filter]:
+        convert: Callable[[Any], Any] | None = None
+        operators = STRING_OPERATORS
+        if isinstance(spec, Id):
+            node_type = spec.node_type
+
+            def convert(value: Any) -> uuid.UUID:
+                return from_global_id(value, node_type, f"filter.{attr}")
+
+            operators = ID_OPERATORS
+        out: list[Filter] = []
+        # In a fixed order, so that the SQL text of a filter is always the same.
+        for op in sorted(operators):
+            value = getattr(field_filter, _attr(op), None)
+            if value is None:
+                continue
+            if convert is not None and op != "is_nil":
+                value = [convert(v) for v in value] if op == "in" else convert(value)
+            out.append(Cmp(spec.domain, op, value))
+        return out

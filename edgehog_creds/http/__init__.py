@@ -1,0 +1,1 @@
+"""The HTTP edge: request bodies, JSON answers, the access log, the GraphQL endpoint."""

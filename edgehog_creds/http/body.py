@@ -1,0 +1,67 @@
+"""A GraphQL request's body: at most MAX_BODY bytes of JSON {query, variables, operationName}.
+
+The limit holds whether or not the client says how long its body is: a
+Content-Length over it is refused before anything is read, and a body sent
+without one (chunked) is refused as soon as it grows past it.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+import orjson
+from starlette.requests import Request
+
+MAX_BODY = 1024 * 1024
+
+
+class BodyError(Exception):
+    """The body is not a GraphQL request; `status` is the HTTP answer (400 or 413)."""
+
+    def __init__(self, status: int, message: str) -> None:
+        super().__init__(message)
+        self.status = status
+
+
+@dataclass(frozen=True, slots=True)
+class GraphQLRequest:
+    query: str
+    variables: dict[str, Any] | None
+    operation_name: str | None
+
+
+async def read_body(request: Request, max_bytes: int = MAX_BODY) -> bytes:
+    too_long = BodyError(413, f"request body is over {max_bytes // 1024 // 1024} MiB")
+    length = request.headers.get("content-length")
+    if length is not None and (not length.isdigit() or int(length) > max_bytes):
+        raise too_long
+    body = bytearray()
+    async for chunk in request.stream():
+        body += chunk
+        if len(body) > max_bytes:
+            raise too_long
+    return bytes(body)
+
+
+def parse_graphql_request(body: bytes) -> GraphQLRequest:
+    try:
+        payload = orjson.loads(body)
+    except orjson.JSONDecodeError as exc:
+        raise BodyError(400, "request body is not valid JSON") from exc
+    if not isinstance(payload, dict):
+        raise BodyError(400, "request body must be a JSON object {query, variables, operationName}")
+    query = payload.get("query")
+    variables = payload.get("variables")
+    operation = payload.get("operationName")
+    if not isinstance(query, str) or not query.strip():
+        raise BodyError(400, "request body has no GraphQL query")
+    if variables is not None and not isinstance(variables, dict):
+        raise BodyError(400, "variables must be a JSON object")
+    if operation is not None and not isinstance(operation, str):
+        raise BodyError(400, "operationName must be a string")
+    return GraphQLRequest(query, variables, operation)
+
+
+async def read_graphql_request(request: Request, max_bytes: int = MAX_BODY) -> GraphQLRequest:
+    return parse_graphql_request(await read_body(request, max_bytes))

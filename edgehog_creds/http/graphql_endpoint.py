@@ -1,0 +1,92 @@
+"""`/tenants/{slug}/api`: the tenant, then who asks, then the GraphQL request.
+
+Nothing runs before the tenant exists (404) and the token is good (401); a
+body that is not a GraphQL request is a 400 or 413. GraphiQL answers a
+browser's GET.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+from dataclasses import dataclass
+
+import asyncpg
+from starlette.requests import Request
+from starlette.responses import HTMLResponse, Response
+
+from ..auth import Authenticator, AuthError
+from ..db import Database
+from ..deployments.payload import ReleaseTemplates
+from ..graphql.context import Context
+from ..graphql.errors import log_exception
+from ..graphql.execute import execute
+from ..graphql.schema import Schema
+from ..tenants.directory import TenantDirectory
+from ..vault import Vault
+from .body import BodyError, read_graphql_request
+from .graphiql import graphiql_html
+from .responses import JsonResponse, error_response
+
+log = logging.getLogger("edgehog_creds")
+
+
+@dataclass
+class GraphQLEndpoint:
+    """Everything a request needs beyond itself; `pool()` is the app's pool once started."""
+
+    pool: Callable[[], asyncpg.Pool]
+    schema: Schema
+    directory: TenantDirectory
+    authenticator: Authenticator
+    vault: Vault
+    templates: ReleaseTemplates
+    graphiql: bool
+
+    def __post_init__(self) -> None:
+        self._graphiql_html = graphiql_html() if self.graphiql else ""
+
+    async def handle(self, request: Request) -> Response:
+        try:
+            return await self._handle(request)
+        except (OSError, asyncpg.PostgresError, asyncpg.InterfaceError) as exc:
+            log.error("database unavailable: %s", type(exc).__name__)
+            return error_response(503, "the database is unavailable; try again", "unavailable")
+        except Exception as exc:  # a bug: answer plainly, log where it happened
+            log_exception(exc, f"{request.method} {request.url.path}")
+            return error_response(500, "something went wrong on our side", "internal")
+
+    async def _handle(self, request: Request) -> Response:
+        pool = self.pool()
+        tenant = await self.directory.find(pool, request.path_params["slug"])
+        if tenant is None:
+            return error_response(404, "no such tenant", "not_found")
+        if request.method == "GET":
+            if self.graphiql and "text/html" in request.headers.get("accept", ""):
+                return HTMLResponse(self._graphiql_html)
+            return error_response(405, "send GraphQL queries with POST", "invalid")
+        try:
+            principal = await self.authenticator.principal(
+                tenant, request.headers.get("authorization")
+            )
+        except AuthError as exc:
+            return error_response(401, str(exc), "unauthorized")
+        try:
+            graphql_request = await read_graphql_request(request)
+        except BodyError as exc:
+            return error_response(exc.status, str(exc), "invalid")
+        context = Context(
+            db=Database(pool),
+            tenant=tenant,
+            principal=principal,
+            vault=self.vault,
+            templates=self.templates,
+        )
+        body = await execute(
+            self.schema,
+            graphql_request.query,
+            graphql_request.variables,
+            graphql_request.operation_name,
+            context,
+        )
+        return JsonResponse(body)

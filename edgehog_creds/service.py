@@ -1,0 +1,84 @@
+"""What every aggregate's service shares: the tenant user, the database, the audit record, lists.
+
+A service is made for one request by the GraphQL layer, with the principal
+the request authenticated as. Services that act for a tenant user take a
+`TenantUser` (so a device token cannot even construct one); the payload
+service takes a `Device`.
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Sequence
+from typing import Any, TypeVar
+
+import asyncpg
+
+from .audit import store as audit
+from .db import Database
+from .domain.listing import ListQuery, Page, PageRequest
+from .domain.principal import TenantUser
+from .store import listing
+from .store.listing import Table
+
+T = TypeVar("T")
+K = TypeVar("K")
+
+
+class TenantService:
+    def __init__(self, db: Database, user: TenantUser) -> None:
+        self.db = db
+        self.user = user
+        self.tenant_id = user.tenant.id
+
+    async def audit(
+        self,
+        conn: asyncpg.Connection,
+        action: str,
+        entity_type: str,
+        entity_id: uuid.UUID,
+        details: dict[str, Any],
+    ) -> None:
+        """Record who did what, in the caller's transaction. Names and counts only."""
+        await audit.record(
+            conn,
+            self.tenant_id,
+            actor=self.user.subject,
+            action=action,
+            entity_type=entity_type,
+            entity_id=entity_id,
+            details=details,
+        )
+
+    async def audit_many(
+        self,
+        conn: asyncpg.Connection,
+        action: str,
+        entity_type: str,
+        events: Sequence[tuple[uuid.UUID, dict[str, Any]]],
+    ) -> None:
+        """One record per (entity id, details), in one round trip."""
+        await audit.record_many(
+            conn,
+            self.tenant_id,
+            actor=self.user.subject,
+            action=action,
+            entity_type=entity_type,
+            events=events,
+        )
+
+    async def page(self, table: Table[T], query: ListQuery, request: PageRequest) -> Page[T]:
+        async with self.db.connection() as conn:
+            return await listing.page(conn, table, self.tenant_id, query, request)
+
+    async def pages(
+        self,
+        table: Table[T],
+        query: ListQuery,
+        request: PageRequest,
+        partition: str,
+        keys: Sequence[K],
+    ) -> list[Page[T]]:
+        """One page per key of `partition`, in key order, from the same few queries."""
+        async with self.db.connection() as conn:
+            return await listing.pages(conn, table, self.tenant_id, query, request, partition, keys)

@@ -1,0 +1,1 @@
+"""Tenants: a slug in every API path, and the public key that verifies their users' JWTs."""
