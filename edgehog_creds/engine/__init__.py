@@ -27,7 +27,7 @@ from typing import Any
 from graphql import DocumentNode
 from strawberry.extensions import SchemaExtension
 
-from .documents import DocumentCache, Documents
+from .documents import MAX_DOCUMENTS, MAX_LENGTH, DocumentCache, Documents
 from .plans import Plans, plain, with_plans
 
 __all__ = ["ENGINES", "Engine", "plain"]
@@ -35,14 +35,22 @@ __all__ = ["ENGINES", "Engine", "plain"]
 ENGINES = ("fast", "strawberry")
 
 
+def _keep_any(_context: Any, _document: DocumentNode) -> bool:
+    return True
+
+
 @dataclass
 class Engine:
-    """One engine: what the Strawberry schema is built with."""
+    """One engine: what a Strawberry schema is built with."""
 
     name: str
-    documents: Documents | None = None
-    plans: Plans | None = None
-    extensions: list[Callable[[], SchemaExtension]] = field(default_factory=list)
+    may_keep: Callable[[Any, DocumentNode], bool] | None = None
+    max_documents: int = MAX_DOCUMENTS
+    max_length: int = MAX_LENGTH
+    # The caches of the schema last built with schema_options(): each schema
+    # gets its own, since what one schema validated says nothing of another.
+    documents: Documents | None = field(default=None, init=False)
+    plans: Plans | None = field(default=None, init=False)
 
     @classmethod
     def named(
@@ -50,21 +58,17 @@ class Engine:
     ) -> Engine:
         """The engine called `name` (one of ENGINES). `may_keep(context, document)`
         says which documents the fast engine may keep (see documents.py)."""
-        if name == "strawberry":
-            return cls(name)
-        if name != "fast":
+        if name not in ENGINES:
             raise ValueError(f"unknown GraphQL engine {name!r}: use one of {', '.join(ENGINES)}")
-        documents = Documents(may_keep) if may_keep is not None else Documents()
-        return cls(
-            name,
-            documents=documents,
-            plans=Plans(),
-            extensions=[lambda: DocumentCache(documents)],
-        )
+        return cls(name, may_keep)
 
     def schema_options(self) -> dict[str, Any]:
-        """Keyword arguments for `strawberry.Schema`."""
-        options: dict[str, Any] = {"extensions": list(self.extensions)}
-        if self.plans is not None:
-            options["execution_context_class"] = with_plans(self.plans)
-        return options
+        """Keyword arguments for one `strawberry.Schema`, with caches of its own."""
+        if self.name == "strawberry":
+            return {"extensions": []}
+        documents = self.documents = Documents(
+            self.may_keep or _keep_any, self.max_documents, self.max_length
+        )
+        plans = self.plans = Plans()
+        extensions: list[Callable[[], SchemaExtension]] = [lambda: DocumentCache(documents)]
+        return {"extensions": extensions, "execution_context_class": with_plans(plans)}

@@ -113,9 +113,17 @@ class Plans:
         plan = _field_plan(schema, parent_type, node)
         if len(self._plans) >= self._max:
             self._plans.clear()
-        plans = self._plans
-        self._plans[key] = (weakref.ref(node, lambda _, key=key: plans.pop(key, None)), plan)
+        self._plans[key] = (weakref.ref(node, self._dropper(key)), plan)
         return plan
+
+    def _dropper(self, key: tuple[str, int]) -> Callable[[weakref.ref[FieldNode]], None]:
+        """What forgets a plan when its node goes (without keeping this object alive)."""
+        plans = self._plans
+
+        def drop(_: weakref.ref[FieldNode]) -> None:
+            plans.pop(key, None)
+
+        return drop
 
 
 def _field_plan(
@@ -130,12 +138,14 @@ def _field(schema: GraphQLSchema, parent_type: GraphQLObjectType, node: FieldNod
     definition = field_def.extensions.get(_DEFINITION) if field_def else None
     if field_def is None or definition is None or node.arguments or node.directives:
         return None
+    if definition.extensions or definition.permission_classes:
+        return None  # Strawberry must run them: permissions, field extensions
     if getattr(field_def.resolve, "_is_default", False):
         attribute: str | None = definition.python_name
         get: Complete = attrgetter(definition.python_name)
     else:
         resolver = definition.metadata.get(PLAIN) if definition.metadata else None
-        if resolver is None or definition.extensions or definition.arguments:
+        if resolver is None or definition.arguments:
             return None
         attribute, get = None, resolver
     leaf = _leaf_plan(field_def.type, node, get)
@@ -204,13 +214,24 @@ def _type_plan(schema: GraphQLSchema, type_: GraphQLOutputType, node: FieldNode)
         item = _type_plan(schema, named.of_type, node)
         if item is None:
             return None
-        return lambda values: _none(nullable) if values is None else [item(v) for v in values]
+        return _list_plan(item, nullable)
     if isinstance(named, GraphQLObjectType) and node.selection_set is not None:
         fields = _object_fields(schema, named, node)
         if fields is None:
             return None
-        return _compile_object(fields, nullable)
+        return _compile_object(fields, nullable, named.is_type_of)
     return None  # enums, interfaces, unions: graphql-core's job
+
+
+def _list_plan(item: Complete, nullable: bool) -> Complete:
+    def complete_list(values: Any) -> Any:
+        if values is None:
+            return _none(nullable)
+        if type(values) is not list and type(values) is not tuple:
+            raise NotPlain  # any other iterable, or none: graphql-core decides
+        return [item(v) for v in values]
+
+    return complete_list
 
 
 def _object_fields(
@@ -225,8 +246,7 @@ def _object_fields(
         if any(k == key for k, _ in fields):
             return None  # merged fields: leave the merging rules to graphql-core
         if selection.name.value == "__typename":
-            name = type_.name
-            fields.append((key, _Field(lambda _, name=name: name)))
+            fields.append((key, _Field(_constant(type_.name))))
             continue
         field = _field(schema, type_, selection)
         if field is None:
@@ -235,27 +255,48 @@ def _object_fields(
     return fields
 
 
+def _constant(value: str) -> Complete:
+    def answer(_source: Any) -> str:
+        return value
+
+    return answer
+
+
 def _readable(attribute: str | None) -> bool:
     return attribute is not None and attribute.isidentifier() and not keyword.iskeyword(attribute)
 
 
-def _compile_object(fields: list[tuple[str, _Field]], nullable: bool) -> Complete:
+def _compile_object(
+    fields: list[tuple[str, _Field]], nullable: bool, is_type_of: Callable[..., Any] | None
+) -> Complete:
     """One function for an object's whole selection, e.g. for `{ cursor node { id } }`:
 
     def complete_object(source):
         if source is None:
             return _none(nullable)
+        if is_type_of is not None and not is_type_of(source, None):
+            raise NotPlain          # graphql-core says what it expected
         v0 = source.cursor
         if type(v0) is not str:
             v0 = plan0(source)      # the leaf plan: nulls, other types
         return {'cursor': v0, 'node': complete1(source.node)}
     """
-    namespace: dict[str, Any] = {"_none": _none, "nullable": nullable, "str": str, "type": type}
+    namespace: dict[str, Any] = {
+        "_none": _none,
+        "nullable": nullable,
+        "str": str,
+        "type": type,
+        "is_type_of": is_type_of,
+        "NotPlain": NotPlain,
+    }
     lines = [
         "def complete_object(source):",
         "    if source is None:",
         "        return _none(nullable)",
     ]
+    if is_type_of is not None:
+        # Our types' is_type_of reads only the object (no resolve info exists here).
+        lines += ["    if not is_type_of(source, None):", "        raise NotPlain"]
     answers = []
     for i, (key, field) in enumerate(fields):
         namespace[f"plan{i}"] = field.plan
