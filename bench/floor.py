@@ -1,11 +1,12 @@
 """The floor: our own store layer behind bare Starlette + asyncpg, without GraphQL.
 
 It answers the benchmark's requests with the same SQL the service runs
-(store/query.py `fetch_page` with its total, store/image_credentials.py `create`,
-payload.py `build_device_payload` after the same device-token lookup, the same
-pool settings) and the same JSON shape, but with no GraphQL parsing, validation
-or execution, no JWT check and no access log. The gap between the service and
-this endpoint is what GraphQL, auth and the framework glue cost.
+(store/listing.py `page` with its total, credentials/store.py `insert` and its
+audit record, deployments/payload_service.py `PayloadService.build` after the
+same device-token lookup, the same pool settings) and the same JSON shape, but
+with no GraphQL parsing, validation or execution, no JWT check and no access
+log. The gap between the service and this endpoint is what GraphQL, auth and
+the framework glue cost.
 
     python -m bench.floor --host 127.0.0.1 --port 8001
     env: DATABASE_URL, BENCH_TENANT (slug), EDGEHOG_CREDS_SECRET_KEY (base64)
@@ -23,22 +24,30 @@ from typing import Any
 
 import orjson
 import uvicorn
-from edgehog_creds.secrets import Secret
-from edgehog_creds.store.query import SortKey, fetch_page
 from starlette.applications import Starlette
 from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
 from edgehog_creds import db
+from edgehog_creds.audit import store as audit
 from edgehog_creds.cli import settle_gc
 from edgehog_creds.config import load_settings
-from edgehog_creds.store import image_credentials as store
-from edgehog_creds.store import tenants
+from edgehog_creds.credentials import store
+from edgehog_creds.deployments.payload import ReleaseTemplates
+from edgehog_creds.deployments.payload_service import PayloadService
+from edgehog_creds.devices import store as devices
+from edgehog_creds.devices.tokens import hash_device_token
+from edgehog_creds.domain.listing import ListQuery, PageRequest, Sort
+from edgehog_creds.domain.principal import Device
+from edgehog_creds.domain.secret import Secret
+from edgehog_creds.domain.tenant import Tenant
+from edgehog_creds.store import listing
+from edgehog_creds.tenants import store as tenants
 from edgehog_creds.vault import Vault, load_vault
 
 TYPE = "ImageCredentials"
-SORT = [SortKey(store.LABEL)]  # complete_sort stops at LABEL: it is unique
+LABEL_ORDER = ListQuery(sort=[Sort("label")])  # the sort stops at label: it is unique
 
 
 def global_id(id: uuid.UUID) -> str:
@@ -52,7 +61,7 @@ def cursor(label: str) -> str:
 
 
 def node(row: Any) -> dict[str, Any]:
-    return {"id": global_id(row["id"]), "label": row["label"], "username": row["username"]}
+    return {"id": global_id(row.id), "label": row.label, "username": row.username}
 
 
 def json_response(body: Any) -> Response:
@@ -61,6 +70,7 @@ def json_response(body: Any) -> Response:
 
 def create_app(dsn: str, slug: str, vault: Vault) -> Starlette:
     state: dict[str, Any] = {}
+    templates = ReleaseTemplates()
 
     @contextlib.asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
@@ -76,48 +86,45 @@ def create_app(dsn: str, slug: str, vault: Vault) -> Starlette:
 
     async def list_(request: Request) -> Response:
         variables = orjson.loads(await request.body()).get("variables") or {}
-        query = store.list_query(state["tenant_id"], None, SORT)
+        request = PageRequest(first=int(variables.get("first", 50)), count=True)
         async with state["pool"].acquire() as conn:
-            # As graphql/relay.py paginate when `count` is selected: one query.
-            rows, more, total = await fetch_page(
-                conn, query, limit=int(variables.get("first", 50)), with_total=True
-            )
-        edges = [{"cursor": cursor(r["label"]), "node": node(r)} for r in rows]
+            # The page the service reads when `count` is selected: one query.
+            page = await listing.page(conn, store.TABLE, state["tenant_id"], LABEL_ORDER, request)
+        edges = [{"cursor": cursor(r.label), "node": node(r)} for r in page.items]
         page_info = {
-            "hasNextPage": more,
+            "hasNextPage": page.has_next_page,
             "hasPreviousPage": False,
             "startCursor": edges[0]["cursor"] if edges else None,
             "endCursor": edges[-1]["cursor"] if edges else None,
         }
-        connection = {"count": total, "pageInfo": page_info, "edges": edges}
+        connection = {"count": page.total, "pageInfo": page_info, "edges": edges}
         return json_response({"data": {"listImageCredentials": connection}})
 
     async def create(request: Request) -> Response:
         given = orjson.loads(await request.body())["variables"]["input"]
         credentials_id = uuid.uuid4()
         sealed = vault.seal(state["tenant_id"], credentials_id, Secret(given["password"]))
-        async with state["pool"].acquire() as conn:
-            row = await store.create(
+        label = given["label"].strip()
+        async with state["pool"].acquire() as conn, conn.transaction():
+            row = await store.insert(
                 conn, state["tenant_id"], credentials_id,
-                label=given["label"].strip(), username=given["username"].strip(),
-                sealed=sealed, actor="bench",
+                label=label, username=given["username"].strip(), sealed=sealed,
             )
-        result = {"result": node(row.__dict__), "errors": []}
+            await audit.record(
+                conn, state["tenant_id"], actor="bench", action="create",
+                entity_type=TYPE, entity_id=credentials_id, details={"label": label},
+            )
+        result = {"result": node(row), "errors": []}
         return json_response({"data": {"createImageCredentials": result}})
 
     async def payload(request: Request) -> Response:
-        # Imported on first use, so the floor also runs on a tree without the devices API.
-        from edgehog_creds import payload as payloads
-        from edgehog_creds.store import devices
-
         deployment = orjson.loads(await request.body())["variables"]["id"]
         token = request.headers["authorization"].removeprefix("Bearer ")
-        tenant = tenants.Tenant(state["tenant_id"], slug, "")
-        device = await devices.get_by_token(state["pool"], tenant, token)
+        tenant = Tenant(state["tenant_id"], slug, "")
+        device_id = await devices.id_for_token(state["pool"], tenant.id, hash_device_token(token))
         deployment_id = uuid.UUID(base64.b64decode(deployment).decode().partition(":")[2])
-        built = await payloads.build_device_payload(
-            state["pool"], vault, state["tenant_id"], device.device_id, deployment_id
-        )
+        payloads = PayloadService(db.Database(state["pool"]), Device(tenant, device_id), vault, templates)
+        built = await payloads.build(deployment_id)
         return json_response({"data": {"devicePayload": {"events": built.events()}}})
 
     return Starlette(

@@ -80,7 +80,11 @@ async def service(floor: bool) -> AsyncIterator[tuple[Any, str]]:
     settings = Settings(database_url=fixture["dsn"], data_dir=ROOT / "bench" / ".work" / "data",
                         secret_key_file=None)
     try:
-        yield create_app(settings, pool=pool, vault=vault), f"/tenants/{TENANT}/api"
+        app = create_app(settings, pool=pool, vault=vault)
+        # Started as `serve` starts it (a tree from before the tenant listener
+        # has nothing to start, which is fine too).
+        async with app.router.lifespan_context(app):
+            yield app, f"/tenants/{TENANT}/api"
     finally:
         await pool.close()
 

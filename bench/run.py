@@ -37,13 +37,14 @@ from typing import Any
 from urllib.parse import urlsplit, urlunsplit
 
 import asyncpg
-from edgehog_creds.secrets import Secret
 from nacl.public import PrivateKey
 
 from edgehog_creds import db
 from edgehog_creds.auth import generate_tenant_key_pair, mint_token
+from edgehog_creds.credentials import store as image_credentials
+from edgehog_creds.domain.secret import Secret
 from edgehog_creds.graphql.relay import to_global_id
-from edgehog_creds.store import image_credentials, tenants
+from edgehog_creds.tenants import store as tenants
 from edgehog_creds.vault import Vault, encode_key
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -217,9 +218,9 @@ async def seed(dsn: str) -> Fixture:
         for label in labels:
             cid = uuid.uuid4()
             sealed = vault.seal(tenant.id, cid, Secret(PASSWORD))
-            await image_credentials.create(
+            await image_credentials.insert(
                 conn, tenant.id, cid, label=label, username=f"robot-{label[9:13]}",
-                sealed=sealed, actor="bench-seed",
+                sealed=sealed,
             )
             ids.append(to_global_id("ImageCredentials", cid))
         await conn.execute(PEER_SCHEMA)
@@ -780,7 +781,9 @@ async def _payload_sql_only(dsn: str, pairs: list[tuple[str, str]]) -> float:
     the device-token lookup and `read_and_record`, exactly as the service runs
     them, with no HTTP, no GraphQL and no payload building. The ceiling any
     server built on these statements could reach for the fan-out here."""
-    from edgehog_creds.store import devices, payloads
+    from edgehog_creds.deployments import payload_store as payloads
+    from edgehog_creds.devices import store as devices
+    from edgehog_creds.devices.tokens import hash_device_token
 
     pool = await db.create_pool(dsn, 1, 1)  # the service's connection settings
     try:
@@ -791,11 +794,9 @@ async def _payload_sql_only(dsn: str, pairs: list[tuple[str, str]]) -> float:
         async def one(n: int) -> None:
             deployment_id, token = items[n % len(items)]
             async with pool.acquire() as conn:
-                device = await devices.get_by_token(conn, tenant, token)
-                assert device is not None
-                source = await payloads.read_and_record(
-                    conn, tenant.id, deployment_id, device.device_id
-                )
+                device_id = await devices.id_for_token(conn, tenant.id, hash_device_token(token))
+                assert device_id is not None
+                source = await payloads.read_and_record(conn, tenant.id, deployment_id, device_id)
                 assert source is not None and source.delivery_ids
 
         for n in range(200):  # warm-up: statements prepared, caches warm

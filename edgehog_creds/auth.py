@@ -124,17 +124,21 @@ class JwtVerifier:
             raise AuthError("token lacks the e_tga claim") from exc
         except (jwt.PyJWTError, ValueError, TypeError) as exc:
             raise AuthError("token is malformed or not signed by this tenant") from exc
-        exp = claims.get("exp")
-        if exp is not None:
-            if not isinstance(exp, int | float) or isinstance(exp, bool):
-                raise AuthError("token is malformed or not signed by this tenant")
-            if now >= exp:
-                raise AuthError("token has expired")
+        expires = _expiry(claims.get("exp"))
+        if now >= expires:
+            raise AuthError("token has expired")
         sub = claims.get("sub")
-        user = TenantUser(tenant, str(sub) if sub is not None else None)
-        # Remembered until it expires; "never" for no exp or one beyond any clock.
-        forever = exp is None or exp > 2**62
-        return user, float("inf") if forever else float(exp)
+        return TenantUser(tenant, str(sub) if sub is not None else None), expires
+
+
+def _expiry(exp: object) -> float:
+    """When a token's `exp` claim says it expires: a NumericDate (RFC 7519), a
+    JSON number; no claim, or one beyond any clock, never."""
+    if exp is None:
+        return float("inf")
+    if not isinstance(exp, int | float) or isinstance(exp, bool):
+        raise AuthError("token is malformed or not signed by this tenant")
+    return float("inf") if exp > 2**62 else float(exp)
 
 
 def mint_token(

@@ -12,10 +12,8 @@ import uuid
 from collections.abc import Sequence
 from typing import Any, TypeVar
 
-import asyncpg
-
 from .audit import store as audit
-from .db import Database
+from .db import Connection, Database
 from .domain.listing import ListQuery, Page, PageRequest
 from .domain.principal import TenantUser
 from .store import listing
@@ -33,7 +31,7 @@ class TenantService:
 
     async def audit(
         self,
-        conn: asyncpg.Connection,
+        conn: Connection,
         action: str,
         entity_type: str,
         entity_id: uuid.UUID,
@@ -52,7 +50,7 @@ class TenantService:
 
     async def audit_many(
         self,
-        conn: asyncpg.Connection,
+        conn: Connection,
         action: str,
         entity_type: str,
         events: Sequence[tuple[uuid.UUID, dict[str, Any]]],

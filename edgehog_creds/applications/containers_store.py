@@ -15,6 +15,7 @@ from typing import Any
 
 import asyncpg
 
+from ..db import Connection
 from ..domain.container import SETTINGS, Container, ContainerSpec, EnvVar, Kind
 from ..store.listing import Column, Table
 
@@ -111,7 +112,7 @@ _INSERT = (
 
 
 async def insert_all(
-    conn: asyncpg.Connection,
+    conn: Connection,
     tenant_id: uuid.UUID,
     release_id: uuid.UUID,
     specs: Sequence[ContainerSpec],
@@ -140,7 +141,7 @@ async def insert_all(
 
 
 async def of_releases(
-    conn: asyncpg.Connection, tenant_id: uuid.UUID, release_ids: Sequence[uuid.UUID]
+    conn: Connection, tenant_id: uuid.UUID, release_ids: Sequence[uuid.UUID]
 ) -> dict[uuid.UUID, list[Container]]:
     """Every container of each release, in position order; every id is a key."""
     rows = await conn.fetch(
@@ -156,7 +157,7 @@ async def of_releases(
 
 
 async def get_many(
-    conn: asyncpg.Connection, tenant_id: uuid.UUID, ids: Sequence[uuid.UUID]
+    conn: Connection, tenant_id: uuid.UUID, ids: Sequence[uuid.UUID]
 ) -> dict[uuid.UUID, Container]:
     rows = await conn.fetch(
         f"SELECT {COLUMNS} FROM containers WHERE tenant_id = $1 AND id = ANY($2::uuid[])",
@@ -167,7 +168,7 @@ async def get_many(
 
 
 async def get_many_by_image(
-    conn: asyncpg.Connection, tenant_id: uuid.UUID, image_ids: Sequence[uuid.UUID]
+    conn: Connection, tenant_id: uuid.UUID, image_ids: Sequence[uuid.UUID]
 ) -> dict[uuid.UUID, Container]:
     """Containers by their image id (an Image node belongs to exactly one container)."""
     rows = await conn.fetch(
@@ -179,7 +180,7 @@ async def get_many_by_image(
 
 
 async def detach_credentials(
-    conn: asyncpg.Connection, tenant_id: uuid.UUID, credentials_id: uuid.UUID
+    conn: Connection, tenant_id: uuid.UUID, credentials_id: uuid.UUID
 ) -> int:
     """Containers using these credentials lose them and say so; how many did."""
     detached: int = await conn.fetchval(

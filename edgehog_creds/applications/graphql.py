@@ -170,7 +170,9 @@ _release_id = global_id_of(RELEASE)
 class Release(Node):
     id: strawberry.ID = strawberry.field(resolver=_release_id, metadata=plain(_release_id))
     version: str
-    application: Application = strawberry.field(resolver=_application_of, graphql_type=Application)
+    application: model.Application = strawberry.field(
+        resolver=_application_of, graphql_type=Application
+    )
     containers: Connection[Container] | None = strawberry.field(
         resolver=_containers_of,
         graphql_type=Connection[
@@ -239,10 +241,11 @@ async def _release_of(
 _container_id = global_id_of(CONTAINER)
 
 
+@strawberry.type(description="A container of a release: its image and how Docker runs it.")
 @add_output_fields
-class _Container(Node):
+class Container(Node):
     id: strawberry.ID = strawberry.field(resolver=_container_id, metadata=plain(_container_id))
-    image: Image = strawberry.field(
+    image: model.Image = strawberry.field(
         resolver=_image_of, graphql_type=Image, metadata=plain(_image_of)
     )
     credentials_deleted: bool = strawberry.field(
@@ -258,18 +261,11 @@ class _Container(Node):
         description="The same credentials as image.credentials: null for a public image "
         "and after the credentials were deleted.",
     )
-    release: Release = strawberry.field(resolver=_release_of, graphql_type=Release)
+    release: model.Release = strawberry.field(resolver=_release_of, graphql_type=Release)
 
     @classmethod
     def is_type_of(cls, obj: Any, _info: Any) -> bool:
         return isinstance(obj, ContainerModel)
-
-
-Container = strawberry.type(
-    _Container,
-    name="Container",
-    description="A container of a release: its image and how Docker runs it.",
-)
 
 
 # --- inputs and results ------------------------------------------------------------
@@ -291,23 +287,17 @@ class CreateReleaseImageInput:
     )
 
 
+@strawberry.input(description="A container; unset fields take Docker's defaults.")
 @add_input_fields
-class _CreateReleaseContainerInput:
+class CreateReleaseContainerInput:
     image: CreateReleaseImageInput
-
-
-CreateReleaseContainerInput = strawberry.input(
-    _CreateReleaseContainerInput,
-    name="CreateReleaseContainerInput",
-    description="A container; unset fields take Docker's defaults.",
-)
 
 
 @strawberry.input
 class CreateReleaseInput:
     application_id: strawberry.ID
     version: str = strawberry.field(description="A Semantic Version 2.0.0, new in the application.")
-    containers: list[CreateReleaseContainerInput] | None = None  # type: ignore[valid-type]
+    containers: list[CreateReleaseContainerInput] | None = None
 
 
 CreateApplicationResult = mutation_result("CreateApplicationResult", Application)

@@ -8,7 +8,7 @@ them back as the service takes them. Nothing here names a setting.
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, TypeVar
 
 import strawberry
 
@@ -48,14 +48,17 @@ _INPUT: dict[Kind, Any] = {
 }
 
 
-def add_output_fields(cls: type) -> type:
+T = TypeVar("T", bound=type)
+
+
+def add_output_fields(cls: T) -> T:
     """`cls` with one field per setting, before `strawberry.type` is applied to it."""
     for s in SETTINGS:
         cls.__annotations__[s.name] = _OUTPUT[s.kind]
     return cls
 
 
-def add_input_fields(cls: type) -> type:
+def add_input_fields(cls: T) -> T:
     """`cls` with one optional field per setting, before `strawberry.input` is applied."""
     for s in SETTINGS:
         cls.__annotations__[s.name] = _INPUT[s.kind]

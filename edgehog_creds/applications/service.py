@@ -13,9 +13,8 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-import asyncpg
-
 from ..credentials import store as credentials_store
+from ..db import Connection
 from ..deployments import store as deployments_store
 from ..docker_auth import InvalidImageReference, parse_image_reference
 from ..domain import text
@@ -200,7 +199,7 @@ class ApplicationsService(TenantService):
 
     async def _release_problems(
         self,
-        conn: asyncpg.Connection,
+        conn: Connection,
         application_id: uuid.UUID | None,
         version: str | None,
         credentials_ids: Sequence[uuid.UUID | None],

@@ -7,6 +7,7 @@ from collections.abc import Sequence
 
 import asyncpg
 
+from ..db import Connection, returned
 from ..domain.errors import Conflict
 from ..store.listing import Column, Table
 from .model import Application, Release
@@ -38,7 +39,7 @@ RELEASES = Table(
 
 
 async def insert_application(
-    conn: asyncpg.Connection, tenant_id: uuid.UUID, *, name: str, description: str
+    conn: Connection, tenant_id: uuid.UUID, *, name: str, description: str
 ) -> Application:
     row = await conn.fetchrow(
         f"INSERT INTO applications (tenant_id, name, description) VALUES ($1, $2, $3)"
@@ -47,11 +48,11 @@ async def insert_application(
         name,
         description,
     )
-    return APPLICATIONS.from_record(row)
+    return APPLICATIONS.from_record(returned(row))
 
 
 async def get_applications(
-    conn: asyncpg.Connection, tenant_id: uuid.UUID, ids: Sequence[uuid.UUID]
+    conn: Connection, tenant_id: uuid.UUID, ids: Sequence[uuid.UUID]
 ) -> dict[uuid.UUID, Application]:
     rows = await conn.fetch(
         f"SELECT {APPLICATIONS.select} FROM applications"
@@ -63,7 +64,7 @@ async def get_applications(
 
 
 async def application_exists(
-    conn: asyncpg.Connection, tenant_id: uuid.UUID, application_id: uuid.UUID, *, lock: bool
+    conn: Connection, tenant_id: uuid.UUID, application_id: uuid.UUID, *, lock: bool
 ) -> bool:
     """With `lock`, the row is KEY SHARE-locked: it stays until the transaction ends."""
     suffix = " FOR KEY SHARE" if lock else ""
@@ -76,7 +77,7 @@ async def application_exists(
 
 
 async def lock_application(
-    conn: asyncpg.Connection, tenant_id: uuid.UUID, application_id: uuid.UUID
+    conn: Connection, tenant_id: uuid.UUID, application_id: uuid.UUID
 ) -> tuple[Application, list[Release]] | None:
     """The application and its releases, locked FOR UPDATE for a delete; None if absent.
 
@@ -102,7 +103,7 @@ async def lock_application(
 
 
 async def delete_application(
-    conn: asyncpg.Connection, tenant_id: uuid.UUID, application_id: uuid.UUID
+    conn: Connection, tenant_id: uuid.UUID, application_id: uuid.UUID
 ) -> None:
     """Its releases and their containers go with it (ON DELETE CASCADE)."""
     await conn.execute(
@@ -114,7 +115,7 @@ async def delete_application(
 
 
 async def version_taken(
-    conn: asyncpg.Connection, tenant_id: uuid.UUID, application_id: uuid.UUID, version: str
+    conn: Connection, tenant_id: uuid.UUID, application_id: uuid.UUID, version: str
 ) -> bool:
     taken = await conn.fetchval(
         "SELECT EXISTS (SELECT 1 FROM releases"
@@ -127,7 +128,7 @@ async def version_taken(
 
 
 async def insert_release(
-    conn: asyncpg.Connection, tenant_id: uuid.UUID, *, application_id: uuid.UUID, version: str
+    conn: Connection, tenant_id: uuid.UUID, *, application_id: uuid.UUID, version: str
 ) -> Release:
     """Raises Conflict on `version` when the application has it (a concurrent create)."""
     try:
@@ -142,11 +143,11 @@ async def insert_release(
         if exc.constraint_name == "releases_version_unique":
             raise Conflict("version") from exc
         raise
-    return RELEASES.from_record(row)
+    return RELEASES.from_record(returned(row))
 
 
 async def get_releases(
-    conn: asyncpg.Connection, tenant_id: uuid.UUID, ids: Sequence[uuid.UUID]
+    conn: Connection, tenant_id: uuid.UUID, ids: Sequence[uuid.UUID]
 ) -> dict[uuid.UUID, Release]:
     rows = await conn.fetch(
         f"SELECT {RELEASES.select} FROM releases WHERE tenant_id = $1 AND id = ANY($2::uuid[])",
@@ -157,7 +158,7 @@ async def get_releases(
 
 
 async def lock_release(
-    conn: asyncpg.Connection, tenant_id: uuid.UUID, release_id: uuid.UUID
+    conn: Connection, tenant_id: uuid.UUID, release_id: uuid.UUID
 ) -> Release | None:
     """The release locked FOR UPDATE for a delete; None if absent.
 
@@ -173,9 +174,7 @@ async def lock_release(
     return RELEASES.from_record(row) if row else None
 
 
-async def delete_release(
-    conn: asyncpg.Connection, tenant_id: uuid.UUID, release_id: uuid.UUID
-) -> None:
+async def delete_release(conn: Connection, tenant_id: uuid.UUID, release_id: uuid.UUID) -> None:
     """Its containers go with it (ON DELETE CASCADE)."""
     await conn.execute(
         "DELETE FROM releases WHERE tenant_id = $1 AND id = $2", tenant_id, release_id

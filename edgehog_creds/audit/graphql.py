@@ -72,7 +72,7 @@ class AuditEvent(Node):
 class AuditQueries:
     list_audit_events: Connection[AuditEvent] | None = list_field(
         AuditEvent,
-        lambda ctx, query, request: service(ctx).list(query, request),
+        lambda ctx, query, request: service(ctx).list_events(query, request),
         listing=LISTING,
         description="Audit events of this tenant, oldest first unless sorted.",
     )

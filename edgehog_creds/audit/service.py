@@ -16,5 +16,5 @@ class AuditService(TenantService):
         async with self.db.connection() as conn:
             return await store.get_many(conn, self.tenant_id, ids)
 
-    async def list(self, query: ListQuery, request: PageRequest) -> Page[AuditEvent]:
+    async def list_events(self, query: ListQuery, request: PageRequest) -> Page[AuditEvent]:
         return await self.page(store.TABLE, query, request)

@@ -9,6 +9,7 @@ from typing import Any
 
 import asyncpg
 
+from ..db import Connection
 from ..store.listing import Column, Table
 from .model import AuditEvent
 
@@ -50,7 +51,7 @@ _INSERT = (
 
 
 async def record(
-    conn: asyncpg.Connection,
+    conn: Connection,
     tenant_id: uuid.UUID,
     *,
     actor: str | None,
@@ -65,7 +66,7 @@ async def record(
 
 
 async def record_many(
-    conn: asyncpg.Connection,
+    conn: Connection,
     tenant_id: uuid.UUID,
     *,
     actor: str | None,
@@ -84,7 +85,7 @@ async def record_many(
 
 
 async def get_many(
-    conn: asyncpg.Connection, tenant_id: uuid.UUID, ids: Sequence[uuid.UUID]
+    conn: Connection, tenant_id: uuid.UUID, ids: Sequence[uuid.UUID]
 ) -> dict[uuid.UUID, AuditEvent]:
     rows = await conn.fetch(
         f"SELECT {TABLE.select} FROM audit_events WHERE tenant_id = $1 AND id = ANY($2::uuid[])",

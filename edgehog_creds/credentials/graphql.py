@@ -155,7 +155,7 @@ class ImageCredentialsQueries:
     )
     list_image_credentials: Connection[ImageCredentials] | None = list_field(
         ImageCredentials,
-        lambda ctx, query, request: service(ctx).list(query, request),
+        lambda ctx, query, request: service(ctx).list_credentials(query, request),
         listing=LISTING,
         description="Image credentials of this tenant, keyset-paginated.",
     )

@@ -81,5 +81,7 @@ class CredentialsService(TenantService):
         async with self.db.connection() as conn:
             return await store.get_many(conn, self.tenant_id, ids)
 
-    async def list(self, query: ListQuery, request: PageRequest) -> Page[ImageCredentials]:
+    async def list_credentials(
+        self, query: ListQuery, request: PageRequest
+    ) -> Page[ImageCredentials]:
         return await self.page(store.TABLE, query, request)

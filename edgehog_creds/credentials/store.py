@@ -7,6 +7,7 @@ from collections.abc import Sequence
 
 import asyncpg
 
+from ..db import Connection, returned
 from ..domain.errors import Conflict
 from ..store.listing import Column, Table
 from ..vault import Sealed
@@ -25,7 +26,7 @@ TABLE = Table(
 
 
 async def insert(
-    conn: asyncpg.Connection,
+    conn: Connection,
     tenant_id: uuid.UUID,
     credentials_id: uuid.UUID,
     *,
@@ -51,11 +52,11 @@ async def insert(
         )
     except asyncpg.UniqueViolationError as exc:
         raise Conflict("label") from exc
-    return TABLE.from_record(row)
+    return TABLE.from_record(returned(row))
 
 
 async def get_many(
-    conn: asyncpg.Connection, tenant_id: uuid.UUID, ids: Sequence[uuid.UUID]
+    conn: Connection, tenant_id: uuid.UUID, ids: Sequence[uuid.UUID]
 ) -> dict[uuid.UUID, ImageCredentials]:
     rows = await conn.fetch(
         f"SELECT {TABLE.select} FROM image_credentials"
@@ -67,7 +68,7 @@ async def get_many(
 
 
 async def key_share(
-    conn: asyncpg.Connection, tenant_id: uuid.UUID, ids: Sequence[uuid.UUID]
+    conn: Connection, tenant_id: uuid.UUID, ids: Sequence[uuid.UUID]
 ) -> set[uuid.UUID]:
     """Which of `ids` exist; those are KEY SHARE-locked until the transaction ends,
     so they cannot be deleted before the rows that reference them are written."""
@@ -81,7 +82,7 @@ async def key_share(
 
 
 async def existing(
-    conn: asyncpg.Connection, tenant_id: uuid.UUID, ids: Sequence[uuid.UUID]
+    conn: Connection, tenant_id: uuid.UUID, ids: Sequence[uuid.UUID]
 ) -> set[uuid.UUID]:
     """Which of `ids` exist, without locking them."""
     rows = await conn.fetch(
@@ -93,7 +94,7 @@ async def existing(
 
 
 async def lock_for_delete(
-    conn: asyncpg.Connection, tenant_id: uuid.UUID, credentials_id: uuid.UUID
+    conn: Connection, tenant_id: uuid.UUID, credentials_id: uuid.UUID
 ) -> bool:
     """Lock the row (FOR UPDATE); False when there is none.
 
@@ -109,7 +110,7 @@ async def lock_for_delete(
 
 
 async def delete(
-    conn: asyncpg.Connection, tenant_id: uuid.UUID, credentials_id: uuid.UUID
+    conn: Connection, tenant_id: uuid.UUID, credentials_id: uuid.UUID
 ) -> ImageCredentials | None:
     """Delete the row; the sealed password leaves the database with it."""
     row = await conn.fetchrow(

@@ -165,7 +165,7 @@ class DeploymentsQueries:
     )
     list_deployments: Connection[Deployment] | None = list_field(
         Deployment,
-        lambda ctx, query, request: service(ctx).list(query, request),
+        lambda ctx, query, request: service(ctx).list_deployments(query, request),
         listing=LISTING,
         description="Deployments of this tenant, keyset-paginated.",
     )

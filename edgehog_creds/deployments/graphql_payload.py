@@ -7,7 +7,7 @@ payload sends it (unset numbers are -1, environment variables KEY=VALUE).
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, TypeVar
 
 import strawberry
 
@@ -41,7 +41,24 @@ _PAYLOAD_TYPES: dict[Kind, Any] = {
 }
 
 
-class _CreateContainerRequest:
+T = TypeVar("T", bound=type)
+
+
+def _with_setting_fields(cls: T) -> T:
+    """`cls` with one field per setting, typed as the payload sends it."""
+    for s in SETTINGS:
+        cls.__annotations__[s.name] = _PAYLOAD_TYPES[s.kind]
+        if s.kind is Kind.ENV:
+            setattr(cls, s.name, strawberry.field(description="KEY=VALUE"))
+    return cls
+
+
+@strawberry.type(
+    name="CreateContainerRequest",
+    description="Create one container; unset numeric limits are -1.",
+)
+@_with_setting_fields
+class CreateContainerRequest:
     id: str
     deployment_id: str
     image_id: str
@@ -49,18 +66,6 @@ class _CreateContainerRequest:
     volume_ids: list[str]
     device_mapping_ids: list[str]
     device_request_ids: list[str]
-
-
-for _s in SETTINGS:
-    _CreateContainerRequest.__annotations__[_s.name] = _PAYLOAD_TYPES[_s.kind]
-    if _s.kind is Kind.ENV:
-        setattr(_CreateContainerRequest, _s.name, strawberry.field(description="KEY=VALUE"))
-
-CreateContainerRequest = strawberry.type(
-    _CreateContainerRequest,
-    name="CreateContainerRequest",
-    description="Create one container; unset numeric limits are -1.",
-)
 
 
 @strawberry.type(description="Start the deployment once its images and containers exist.")
@@ -85,11 +90,10 @@ def _events(root: strawberry.Parent[payload.DevicePayload]) -> Any:
 class DevicePayload:
     # Each part is built only when asked for: a device runtime reads `events` alone.
     images: list[CreateImageRequest]
-    containers: list[CreateContainerRequest] = strawberry.field(  # type: ignore[valid-type]
-        resolver=_containers,
-        graphql_type=list[CreateContainerRequest],  # type: ignore[valid-type]
+    containers: list[Any] = strawberry.field(
+        resolver=_containers, graphql_type=list[CreateContainerRequest]
     )
-    deployment: CreateDeploymentRequest = strawberry.field(
+    deployment: payload.CreateDeploymentRequest = strawberry.field(
         resolver=_deployment, graphql_type=CreateDeploymentRequest
     )
     events: Json = strawberry.field(

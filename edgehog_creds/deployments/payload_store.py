@@ -24,12 +24,13 @@ import uuid
 
 import asyncpg
 
+from ..db import Connection
 from ..vault import Sealed
 from .model import ContainerCredentials, DeploymentSource, SealedCredentials
 
 
 async def read_and_record(
-    conn: asyncpg.Connection | asyncpg.Pool,
+    conn: Connection | asyncpg.Pool,
     tenant_id: uuid.UUID,
     deployment_id: uuid.UUID,
     device_id: uuid.UUID,
@@ -130,7 +131,7 @@ async def read_and_record(
 
 
 async def withdraw_deliveries(
-    conn: asyncpg.Connection | asyncpg.Pool, tenant_id: uuid.UUID, ids: list[uuid.UUID]
+    conn: Connection | asyncpg.Pool, tenant_id: uuid.UUID, ids: list[uuid.UUID]
 ) -> None:
     """Take back the record of a payload that could not be handed over after all."""
     await conn.execute(

@@ -60,7 +60,7 @@ class DeploymentsService(TenantService):
         async with self.db.connection() as conn:
             return await store.get_many(conn, self.tenant_id, ids)
 
-    async def list(self, query: ListQuery, request: PageRequest) -> Page[Deployment]:
+    async def list_deployments(self, query: ListQuery, request: PageRequest) -> Page[Deployment]:
         return await self.page(store.DEPLOYMENTS, query, request)
 
     async def of_devices(

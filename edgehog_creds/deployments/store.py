@@ -5,8 +5,7 @@ from __future__ import annotations
 import uuid
 from collections.abc import Sequence
 
-import asyncpg
-
+from ..db import Connection, returned
 from ..store.listing import Column, Table
 from .model import CredentialDelivery, Deployment
 
@@ -39,7 +38,7 @@ DELIVERIES = Table(
 
 
 async def lock_references(
-    conn: asyncpg.Connection, tenant_id: uuid.UUID, device_id: uuid.UUID, release_id: uuid.UUID
+    conn: Connection, tenant_id: uuid.UUID, device_id: uuid.UUID, release_id: uuid.UUID
 ) -> tuple[bool, bool]:
     """Whether the device and the release exist, each KEY SHARE-locked when it does:
     neither may be deleted before the deployment that names them commits."""
@@ -55,11 +54,12 @@ async def lock_references(
         device_id,
         release_id,
     )
+    found = returned(found)
     return bool(found["device"]), bool(found["release"])
 
 
 async def insert(
-    conn: asyncpg.Connection, tenant_id: uuid.UUID, *, device_id: uuid.UUID, release_id: uuid.UUID
+    conn: Connection, tenant_id: uuid.UUID, *, device_id: uuid.UUID, release_id: uuid.UUID
 ) -> Deployment:
     row = await conn.fetchrow(
         f"INSERT INTO deployments (tenant_id, device_id, release_id) VALUES ($1, $2, $3)"
@@ -68,11 +68,11 @@ async def insert(
         device_id,
         release_id,
     )
-    return DEPLOYMENTS.from_record(row)
+    return DEPLOYMENTS.from_record(returned(row))
 
 
 async def delete(
-    conn: asyncpg.Connection, tenant_id: uuid.UUID, deployment_id: uuid.UUID
+    conn: Connection, tenant_id: uuid.UUID, deployment_id: uuid.UUID
 ) -> Deployment | None:
     """Its delivery records stay: they are history, and name the deployment by id."""
     row = await conn.fetchrow(
@@ -84,7 +84,7 @@ async def delete(
 
 
 async def get_many(
-    conn: asyncpg.Connection, tenant_id: uuid.UUID, ids: Sequence[uuid.UUID]
+    conn: Connection, tenant_id: uuid.UUID, ids: Sequence[uuid.UUID]
 ) -> dict[uuid.UUID, Deployment]:
     rows = await conn.fetch(
         f"SELECT {DEPLOYMENTS.select} FROM deployments"
@@ -96,7 +96,7 @@ async def get_many(
 
 
 async def devices_running(
-    conn: asyncpg.Connection, tenant_id: uuid.UUID, release_ids: Sequence[uuid.UUID]
+    conn: Connection, tenant_id: uuid.UUID, release_ids: Sequence[uuid.UUID]
 ) -> int:
     """To how many devices any of these releases is deployed."""
     count: int = await conn.fetchval(
@@ -109,7 +109,7 @@ async def devices_running(
 
 
 async def get_deliveries(
-    conn: asyncpg.Connection, tenant_id: uuid.UUID, ids: Sequence[uuid.UUID]
+    conn: Connection, tenant_id: uuid.UUID, ids: Sequence[uuid.UUID]
 ) -> dict[uuid.UUID, CredentialDelivery]:
     rows = await conn.fetch(
         f"SELECT {DELIVERIES.select} FROM credential_deliveries"

@@ -80,17 +80,19 @@ class CreateDeviceInput:
     name: str
 
 
+def _device_token(root: strawberry.Parent[CreateDeviceResult]) -> str | None:
+    return root._token.reveal() if root._token is not None else None
+
+
 @strawberry.type
 class CreateDeviceResult:
-    result: Device | None
+    result: model.Device | None = strawberry.field(graphql_type=Device | None)
     errors: list[MutationError]
     _token: strawberry.Private[Secret | None] = None
-
-    @strawberry.field(
-        description="The device's bearer token. Returned this once: only its hash is stored."
+    device_token: str | None = strawberry.field(
+        resolver=_device_token,
+        description="The device's bearer token. Returned this once: only its hash is stored.",
     )
-    def device_token(self) -> str | None:
-        return self._token.reveal() if self._token is not None else None
 
 
 DeleteDeviceResult = mutation_result("DeleteDeviceResult", Device)
@@ -98,7 +100,7 @@ DeleteDeviceResult = mutation_result("DeleteDeviceResult", Device)
 
 async def _create(info: Info[Context, None], input: CreateDeviceInput) -> CreateDeviceResult:
     device, token = await service(info.context).create(device_id=input.device_id, name=input.name)
-    return CreateDeviceResult(result=device, errors=[], _token=token)  # type: ignore[arg-type]
+    return CreateDeviceResult(result=device, errors=[], _token=token)
 
 
 async def _delete(info: Info[Context, None], id: strawberry.ID) -> Any:
@@ -113,7 +115,7 @@ class DevicesQueries:
     )
     list_devices: Connection[Device] | None = list_field(
         Device,
-        lambda ctx, query, request: service(ctx).list(query, request),
+        lambda ctx, query, request: service(ctx).list_devices(query, request),
         listing=LISTING,
         description="Devices of this tenant, keyset-paginated.",
     )

@@ -65,5 +65,5 @@ class DevicesService(TenantService):
         async with self.db.connection() as conn:
             return await store.get_many(conn, self.tenant_id, ids)
 
-    async def list(self, query: ListQuery, request: PageRequest) -> Page[Device]:
+    async def list_devices(self, query: ListQuery, request: PageRequest) -> Page[Device]:
         return await self.page(store.TABLE, query, request)

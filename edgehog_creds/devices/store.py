@@ -7,6 +7,7 @@ from collections.abc import Sequence
 
 import asyncpg
 
+from ..db import Connection, returned
 from ..domain.errors import Conflict
 from ..store.listing import Column, Table
 from .model import Device
@@ -24,7 +25,7 @@ TABLE = Table(
 
 
 async def insert(
-    conn: asyncpg.Connection,
+    conn: Connection,
     tenant_id: uuid.UUID,
     *,
     device_id: str,
@@ -47,12 +48,10 @@ async def insert(
         if exc.constraint_name == "devices_device_id_unique":
             raise Conflict("device_id") from exc
         raise
-    return TABLE.from_record(row)
+    return TABLE.from_record(returned(row))
 
 
-async def delete(
-    conn: asyncpg.Connection, tenant_id: uuid.UUID, device_id: uuid.UUID
-) -> Device | None:
+async def delete(conn: Connection, tenant_id: uuid.UUID, device_id: uuid.UUID) -> Device | None:
     """The device and its token go; its deployments go with it (ON DELETE CASCADE)."""
     row = await conn.fetchrow(
         f"DELETE FROM devices WHERE tenant_id = $1 AND id = $2 RETURNING {TABLE.select}",
@@ -63,7 +62,7 @@ async def delete(
 
 
 async def get_many(
-    conn: asyncpg.Connection, tenant_id: uuid.UUID, ids: Sequence[uuid.UUID]
+    conn: Connection, tenant_id: uuid.UUID, ids: Sequence[uuid.UUID]
 ) -> dict[uuid.UUID, Device]:
     rows = await conn.fetch(
         f"SELECT {TABLE.select} FROM devices WHERE tenant_id = $1 AND id = ANY($2::uuid[])",
@@ -74,7 +73,7 @@ async def get_many(
 
 
 async def id_for_token(
-    conn: asyncpg.Connection | asyncpg.Pool, tenant_id: uuid.UUID, token_hash: bytes
+    conn: Connection | asyncpg.Pool, tenant_id: uuid.UUID, token_hash: bytes
 ) -> uuid.UUID | None:
     """The device (our id) whose token hashes to `token_hash`, within this tenant only."""
     found: uuid.UUID | None = await conn.fetchval(

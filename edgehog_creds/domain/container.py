@@ -58,7 +58,7 @@ def setting(
 ) -> T:
     """A ContainerSpec field that is a Docker setting (see the module docstring)."""
     declared = {"kind": kind, "rule": rule, "description": description, "unset": unset}
-    return field(default=default, metadata={"setting": declared})  # type: ignore[no-any-return]
+    return field(default=default, metadata={"setting": declared})
 
 
 @dataclass(frozen=True, slots=True)

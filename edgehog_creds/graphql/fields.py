@@ -14,6 +14,7 @@ from collections.abc import Awaitable, Callable, Sequence
 from typing import Annotated, Any
 
 import strawberry
+from strawberry.parent import StrawberryParent
 from strawberry.types import Info
 
 from ..domain.listing import ListQuery, Page, PageRequest
@@ -33,11 +34,12 @@ def _list_arguments(listing: Listing | None) -> dict[str, Any]:
     """The annotations of a list's arguments, in Edgehog's order."""
     arguments: dict[str, Any] = {}
     if listing is not None:
+        sort_input: Any = listing.SortInput  # a class made at run time
         arguments["sort"] = Annotated[
-            Any, strawberry.argument(graphql_type=list[listing.SortInput | None] | None)  # type: ignore[name-defined]
+            Any, strawberry.argument(graphql_type=list[sort_input | None] | None)
         ]
         arguments["filter"] = Annotated[
-            Any, strawberry.argument(graphql_type=listing.FilterInput | None)  # type: ignore[name-defined]
+            Any, strawberry.argument(graphql_type=listing.FilterInput | None)
         ]
     arguments.update(first=int | None, before=str | None, after=str | None, last=int | None)
     return arguments
@@ -148,7 +150,7 @@ def _annotate(
     # sort or filter.
     annotations: dict[str, Any] = {}
     if parent:
-        annotations["root"] = strawberry.Parent[Any]
+        annotations["root"] = Annotated[Any, StrawberryParent()]
     annotations["info"] = Info[Context, None]
     annotations.update(_list_arguments(listing))
     annotations["return"] = Any

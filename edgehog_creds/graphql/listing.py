@@ -15,9 +15,10 @@ import enum
 import uuid
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, cast
 
 import strawberry
+from strawberry.types.base import get_object_definition
 
 from ..domain.errors import DomainError, raise_all
 from ..domain.listing import And, Cmp, Filter, ListQuery, Not, Or, Sort
@@ -105,17 +106,27 @@ def _pascal(name: str) -> str:
 
 
 class Listing:
-    """The filter and sort inputs of one type, and how their values become a ListQuery."""
+    """The filter and sort inputs of one type, and how their values become a ListQuery.
+
+    The input types build their own values (Strawberry's `from_input` hook):
+    a filter argument arrives in the resolver as the domain's Filter tree (or
+    None), a sort as a domain Sort, straight from graphql-core's coerced
+    values, without an input object in between.
+    """
 
     def __init__(
         self, type_name: str, *, filters: Mapping[str, FilterField], sorts: Sequence[str]
     ) -> None:
         self.type_name = type_name
         self.filters = dict(filters)
+        # graphql name of a filter field -> (its attribute, its declaration)
+        self._by_graphql_name = {_camel(attr): (attr, spec) for attr, spec in self.filters.items()}
         self.FilterInput = self._filter_input()
-        self.SortField = strawberry.enum(
-            enum.Enum(f"{type_name}SortField", {name.upper(): name for name in sorts})  # type: ignore[misc]
+        sort_field = cast(
+            type[enum.Enum],
+            enum.Enum(f"{type_name}SortField", {name.upper(): name for name in sorts}),
         )
+        self.SortField = strawberry.enum(sort_field)
         self.SortInput = strawberry.input(
             type(
                 f"{type_name}SortInput",
@@ -126,6 +137,8 @@ class Listing:
                 },
             )
         )
+        get_object_definition(self.FilterInput, strict=True).from_input = self._filter_from_input
+        get_object_definition(self.SortInput, strict=True).from_input = _sort_from_input
 
     def _filter_input(self) -> type:
         cls = type(f"{self.type_name}FilterInput", (), {})
@@ -150,34 +163,40 @@ class Listing:
             setattr(cls, attr, default)
         return strawberry.input(cls)
 
-    def query(self, filter_input: Any, sort_inputs: Sequence[Any | None] | None) -> ListQuery:
-        """The ListQuery for a list field's `filter` and `sort` arguments."""
-        sort = [sort_of(s.field.value, s.order) for s in sort_inputs or () if s is not None]
-        return ListQuery(filter=self.to_filter(filter_input), sort=sort)
+    def query(self, filter: Filter | None, sort: Sequence[Sort | None] | None) -> ListQuery:
+        """The ListQuery of a list field's `filter` and `sort` arguments (as they arrive)."""
+        return ListQuery(filter=filter, sort=[s for s in sort or () if s is not None])
 
-    def to_filter(self, filter_input: Any) -> Filter | None:
-        """The domain filter tree of a filter input, or None when it is empty."""
-        if filter_input is None:
-            return None
+    def _filter_from_input(
+        self, _type: type, value: Mapping[str, Any], _context: Any
+    ) -> Filter | None:
+        return self.to_filter(value)
+
+    def to_filter(self, value: Mapping[str, Any]) -> Filter | None:
+        """The domain filter tree of a filter input's value, or None when it is empty.
+
+        `value` is graphql-core's coerced input: GraphQL names, plain values.
+        """
         errors: list[DomainError] = []
         parts: list[Filter] = []
-        for attr, spec in self.filters.items():
-            field_filter = getattr(filter_input, attr, None)
-            if field_filter is not None:
-                try:
-                    parts.extend(self._conditions(attr, spec, field_filter))
-                except DomainError as exc:
-                    errors.append(exc)
+        for graphql_name, given in value.items():
+            if given is None or graphql_name in ("and", "or", "not"):
+                continue
+            attr, spec = self._by_graphql_name[graphql_name]
+            try:
+                parts.extend(self._conditions(attr, spec, given))
+            except DomainError as exc:
+                errors.append(exc)
         raise_all(errors)
-        for sub in getattr(filter_input, "and_", None) or []:
+        for sub in value.get("and") or []:
             found = self.to_filter(sub)
             if found is not None:
                 parts.append(found)
-        ors = [self.to_filter(sub) for sub in getattr(filter_input, "or_", None) or []]
+        ors = [self.to_filter(sub) for sub in value.get("or") or []]
         # An empty alternative matches everything, which makes the whole OR true.
         if ors and all(o is not None for o in ors):
             parts.append(Or(tuple(o for o in ors if o is not None)))
-        nots = [self.to_filter(sub) for sub in getattr(filter_input, "not_", None) or []]
+        nots = [self.to_filter(sub) for sub in value.get("not") or []]
         if nots:
             inner = [n for n in nots if n is not None]
             parts.append(Not(And(tuple(inner))) if inner else Or(()))
@@ -185,9 +204,9 @@ class Listing:
             return None
         return parts[0] if len(parts) == 1 else And(tuple(parts))
 
-    def _conditions(self, attr: str, spec: FilterField, field_filter: Any) -> list[Filter]:
+    def _conditions(self, attr: str, spec: FilterField, given: Mapping[str, Any]) -> list[Filter]:
         convert: Callable[[Any], Any] | None = None
-        operators = STRING_OPERATORS
+        operators: tuple[str, ...] = STRING_OPERATORS
         if isinstance(spec, Id):
             node_type = spec.node_type
 
@@ -198,10 +217,19 @@ class Listing:
         out: list[Filter] = []
         # In a fixed order, so that the SQL text of a filter is always the same.
         for op in sorted(operators):
-            value = getattr(field_filter, _attr(op), None)
+            value = given.get(_camel(op))
             if value is None:
                 continue
             if convert is not None and op != "is_nil":
                 value = [convert(v) for v in value] if op == "in" else convert(value)
             out.append(Cmp(spec.domain, op, value))
         return out
+
+
+def _sort_from_input(_type: type, value: Mapping[str, Any], _context: Any) -> Sort:
+    return sort_of(value["field"].value, value.get("order"))
+
+
+def _camel(name: str) -> str:
+    head, *rest = name.split("_")
+    return head + "".join(part.title() for part in rest)

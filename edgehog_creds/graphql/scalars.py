@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import NewType
 
 import strawberry
+from strawberry.types.scalar import ScalarDefinition
 
 # Annotate fields with `Json`; the schema maps it to the scalar below.
 Json = NewType("Json", object)
@@ -16,7 +17,7 @@ JSON_SCALAR = strawberry.scalar(
     parse_value=lambda v: v,
 )
 
-SCALAR_MAP = {Json: JSON_SCALAR}
+SCALAR_MAP: dict[object, ScalarDefinition] = {Json: JSON_SCALAR}
 
 # GraphQL's Int is 32-bit; Docker's limits (memory in bytes, CPU periods in
 # microseconds) are 64-bit. Edgehog sends them as plain JSON numbers in `Int`

@@ -25,6 +25,7 @@ from typing import Any, Generic, TypeVar
 import asyncpg
 import orjson
 
+from ..db import Connection
 from ..domain.errors import Invalid, raise_all
 from ..domain.listing import And, Cmp, Filter, ListQuery, Not, Or, Page, PageRequest, Sort
 
@@ -314,7 +315,7 @@ TOTAL = "__total"  # the extra column a page adds when asked for the count
 
 
 async def page(
-    conn: asyncpg.Connection,
+    conn: Connection,
     table: Table[T],
     tenant_id: uuid.UUID,
     query: ListQuery,
@@ -370,7 +371,7 @@ async def page(
 
 
 async def pages(
-    conn: asyncpg.Connection,
+    conn: Connection,
     table: Table[T],
     tenant_id: uuid.UUID,
     query: ListQuery,

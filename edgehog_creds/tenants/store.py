@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncpg
 
+from ..db import Connection, returned
 from ..domain.errors import Conflict
 from ..domain.tenant import Tenant
 
@@ -14,12 +15,12 @@ CHANGED_CHANNEL = "edgehog_creds_tenant_changed"
 _COLUMNS = "id, slug, jwt_public_key"
 
 
-async def get_by_slug(conn: asyncpg.Connection | asyncpg.Pool, slug: str) -> Tenant | None:
+async def get_by_slug(conn: Connection | asyncpg.Pool, slug: str) -> Tenant | None:
     row = await conn.fetchrow(f"SELECT {_COLUMNS} FROM tenants WHERE slug = $1", slug)
     return Tenant(*row) if row else None
 
 
-async def create(conn: asyncpg.Connection | asyncpg.Pool, slug: str, jwt_public_key: str) -> Tenant:
+async def create(conn: Connection | asyncpg.Pool, slug: str, jwt_public_key: str) -> Tenant:
     """Raises Conflict on `slug` when a tenant has it already."""
     try:
         row = await conn.fetchrow(
@@ -29,4 +30,4 @@ async def create(conn: asyncpg.Connection | asyncpg.Pool, slug: str, jwt_public_
         )
     except asyncpg.UniqueViolationError as exc:
         raise Conflict("slug") from exc
-    return Tenant(*row)
+    return Tenant(*returned(row))
