@@ -22,6 +22,8 @@ test: $(STAMP)
 
 lint: $(STAMP)
 	$(BIN)/ruff check .
+	$(BIN)/ruff format --check edgehog_creds tests
+	$(BIN)/mypy
 
 schema: $(STAMP)
 	$(BIN)/edgehog-creds export-schema > schema.graphql
