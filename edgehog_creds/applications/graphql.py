@@ -29,12 +29,19 @@ from ..credentials.model import ENTITY as CREDENTIALS
 from ..domain.container import Container as ContainerModel
 from ..domain.errors import Collector, NotFound
 from ..domain.listing import ListQuery, Page, PageRequest
-from ..engine import plain
+from ..engine import direct, plain
 from ..graphql.context import Context
-from ..graphql.fields import connection_field, list_field, node_field
+from ..graphql.fields import connection_field, list_field, node_field, relation_field
 from ..graphql.listing import Id, Listing, Text
 from ..graphql.loaders import by_id, loader
-from ..graphql.relay import Connection, Node, connection, from_global_id, global_id_of, page_request
+from ..graphql.relay import (
+    Connection,
+    Node,
+    connection,
+    from_global_id,
+    global_id_field,
+    page_request,
+)
 from ..graphql.results import mutation_result
 from . import model
 from .graphql_container import add_input_fields, add_output_fields, settings_of
@@ -119,12 +126,10 @@ async def _releases_of(
 
 # --- types ----------------------------------------------------------------------------
 
-_application_id = global_id_of(APPLICATION)
-
 
 @strawberry.type(description="An application: what a fleet runs, one release at a time.")
 class Application(Node):
-    id: strawberry.ID = strawberry.field(resolver=_application_id, metadata=plain(_application_id))
+    id: strawberry.ID = global_id_field(APPLICATION)
     name: str
     description: str
     releases: Connection[Release] | None = connection_field(
@@ -158,23 +163,31 @@ async def _containers_of(
     after: str | None = None,
     last: int | None = None,
 ) -> Connection[Any] | None:
+    return await _page_of_containers(root, info, page_request(info, first, last, after, before))
+
+
+def _containers_of_direct(root: model.Release, info: Any, args: dict[str, Any]) -> Any:
+    request = page_request(
+        info, args.get("first"), args.get("last"), args.get("after"), args.get("before")
+    )
+    return _page_of_containers(root, info, request)
+
+
+async def _page_of_containers(
+    root: model.Release, info: Any, request: PageRequest
+) -> Connection[Any]:
     containers = await _release_containers(info.context).load(root.id)
-    request = page_request(info, first, last, after, before)
     return connection(service(info.context).page_of_release(containers, request))
-
-
-_release_id = global_id_of(RELEASE)
 
 
 @strawberry.type(description="A version of an application and the containers it runs. Immutable.")
 class Release(Node):
-    id: strawberry.ID = strawberry.field(resolver=_release_id, metadata=plain(_release_id))
+    id: strawberry.ID = global_id_field(RELEASE)
     version: str
-    application: model.Application = strawberry.field(
-        resolver=_application_of, graphql_type=Application
-    )
+    application: model.Application = relation_field(_application_of, Application)
     containers: Connection[Container] | None = strawberry.field(
         resolver=_containers_of,
+        metadata=direct(_containers_of_direct),
         graphql_type=Connection[
             Annotated["Container", strawberry.lazy("edgehog_creds.applications.graphql")]
         ]
@@ -195,19 +208,13 @@ async def _credentials_of_image(
     return await credentials_graphql.load(info.context, root.credentials_id)
 
 
-_image_id = global_id_of(IMAGE)
-
-
 @strawberry.type(description="The image a container runs, as its release wrote it.")
 class Image(Node):
-    id: strawberry.ID = strawberry.field(resolver=_image_id, metadata=plain(_image_id))
+    id: strawberry.ID = global_id_field(IMAGE)
     reference: str
-    credentials: ImageCredentials | None = strawberry.field(
-        resolver=_credentials_of_image,
-        graphql_type=Annotated[
-            "ImageCredentials", strawberry.lazy("edgehog_creds.credentials.graphql")
-        ]
-        | None,
+    credentials: ImageCredentials | None = relation_field(
+        _credentials_of_image,
+        Annotated["ImageCredentials", strawberry.lazy("edgehog_creds.credentials.graphql")] | None,
         description="Credentials to pull it: null for a public image, and after the "
         "credentials were deleted (see Container.credentialsDeleted).",
     )
@@ -238,13 +245,10 @@ async def _release_of(
     return release
 
 
-_container_id = global_id_of(CONTAINER)
-
-
 @strawberry.type(description="A container of a release: its image and how Docker runs it.")
 @add_output_fields
 class Container(Node):
-    id: strawberry.ID = strawberry.field(resolver=_container_id, metadata=plain(_container_id))
+    id: strawberry.ID = global_id_field(CONTAINER)
     image: model.Image = strawberry.field(
         resolver=_image_of, graphql_type=Image, metadata=plain(_image_of)
     )
@@ -252,16 +256,13 @@ class Container(Node):
         description="True when the credentials this container used were deleted: "
         "imageCredentials is then null and a payload that needs them is refused."
     )
-    image_credentials: ImageCredentials | None = strawberry.field(
-        resolver=_credentials_of_container,
-        graphql_type=Annotated[
-            "ImageCredentials", strawberry.lazy("edgehog_creds.credentials.graphql")
-        ]
-        | None,
+    image_credentials: ImageCredentials | None = relation_field(
+        _credentials_of_container,
+        Annotated["ImageCredentials", strawberry.lazy("edgehog_creds.credentials.graphql")] | None,
         description="The same credentials as image.credentials: null for a public image "
         "and after the credentials were deleted.",
     )
-    release: model.Release = strawberry.field(resolver=_release_of, graphql_type=Release)
+    release: model.Release = relation_field(_release_of, Release)
 
     @classmethod
     def is_type_of(cls, obj: Any, _info: Any) -> bool:

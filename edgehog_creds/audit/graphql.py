@@ -17,7 +17,7 @@ from ..graphql.context import Context
 from ..graphql.fields import list_field
 from ..graphql.listing import Id, Listing, Text
 from ..graphql.loaders import by_id
-from ..graphql.relay import Connection, Node, global_id_of, to_global_id
+from ..graphql.relay import Connection, Node, global_id_field, to_global_id
 from ..graphql.scalars import Json
 from . import model
 from .service import AuditService
@@ -48,12 +48,9 @@ def _entity_id(root: strawberry.Parent[model.AuditEvent]) -> strawberry.ID:
     return to_global_id(root.entity_type, root.entity_id)
 
 
-_global_id = global_id_of(TYPE)
-
-
 @strawberry.type(description="One create or delete, with its actor (the token's sub).")
 class AuditEvent(Node):
-    id: strawberry.ID = strawberry.field(resolver=_global_id, metadata=plain(_global_id))
+    id: strawberry.ID = global_id_field(TYPE)
     at: datetime
     actor: str | None
     action: str = strawberry.field(description="create or delete")

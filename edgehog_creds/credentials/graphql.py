@@ -18,12 +18,11 @@ from ..applications.service import ApplicationsService
 from ..deployments.service import DeploymentsService
 from ..domain.listing import ListQuery, Page, PageRequest
 from ..domain.secret import Secret
-from ..engine import plain
 from ..graphql.context import Context
 from ..graphql.fields import connection_field, list_field, node_field
 from ..graphql.listing import Id, Listing, Text
 from ..graphql.loaders import by_id
-from ..graphql.relay import Connection, Node, from_global_id, global_id_of
+from ..graphql.relay import Connection, Node, from_global_id, global_id_field
 from ..graphql.results import MutationError, mutation_result
 from . import model
 from .service import CredentialsService
@@ -64,12 +63,9 @@ async def _containers(
     return await applications.containers_using_credentials(ids, request)
 
 
-_global_id = global_id_of(TYPE)
-
-
 @strawberry.type(description="Credentials for one container registry. The password is write-only.")
 class ImageCredentials(Node):
-    id: strawberry.ID = strawberry.field(resolver=_global_id, metadata=plain(_global_id))
+    id: strawberry.ID = global_id_field(TYPE)
     label: str
     username: str
     inserted_at: datetime

@@ -23,12 +23,12 @@ from ..devices import graphql as devices_graphql
 from ..devices.graphql import Device
 from ..devices.model import ENTITY as DEVICE
 from ..domain.errors import Collector
-from ..engine import plain
+from ..engine import direct
 from ..graphql.context import Context
-from ..graphql.fields import list_field, node_field
+from ..graphql.fields import list_field, node_field, relation_field
 from ..graphql.listing import Id, Listing, Text
 from ..graphql.loaders import by_id
-from ..graphql.relay import Connection, Node, from_global_id, global_id_of
+from ..graphql.relay import Connection, Node, from_global_id, global_id_field
 from ..graphql.results import mutation_result
 from . import model
 from .graphql_payload import DevicePayload
@@ -70,16 +70,13 @@ async def _release_of(root: strawberry.Parent[model.Deployment], info: Info[Cont
     return await load_release(info.context, root.release_id)
 
 
-_deployment_id = global_id_of(DEPLOYMENT)
-
-
 @strawberry.type(description="A release sent to one device.")
 class Deployment(Node):
-    id: strawberry.ID = strawberry.field(resolver=_deployment_id, metadata=plain(_deployment_id))
+    id: strawberry.ID = global_id_field(DEPLOYMENT)
     state: str = strawberry.field(description="'pending' until the device reports otherwise.")
     inserted_at: datetime
-    device: Device | None = strawberry.field(resolver=_device_of, graphql_type=Device | None)
-    release: Release | None = strawberry.field(resolver=_release_of, graphql_type=Release | None)
+    device: Device | None = relation_field(_device_of, Device | None)
+    release: Release | None = relation_field(_release_of, Release | None)
 
     @classmethod
     def is_type_of(cls, obj: Any, _info: Any) -> bool:
@@ -98,26 +95,23 @@ async def _credentials_of(
     return await credentials_graphql.load(info.context, root.image_credentials_id)
 
 
-_delivery_id = global_id_of(DELIVERY)
-
-
 @strawberry.type(description="One set of credentials handed to one device for one deployment.")
 class CredentialDelivery(Node):
-    id: strawberry.ID = strawberry.field(resolver=_delivery_id, metadata=plain(_delivery_id))
+    id: strawberry.ID = global_id_field(DELIVERY)
     delivered_at: datetime
-    device: Device | None = strawberry.field(
-        resolver=_device_of,
-        graphql_type=Device | None,
+    device: Device | None = relation_field(
+        _device_of,
+        Device | None,
         description="Null once the device has been deleted.",
     )
-    deployment: Deployment | None = strawberry.field(
-        resolver=_deployment_of,
-        graphql_type=Deployment | None,
+    deployment: Deployment | None = relation_field(
+        _deployment_of,
+        Deployment | None,
         description="Null once the deployment has been deleted.",
     )
-    image_credentials: ImageCredentials | None = strawberry.field(
-        resolver=_credentials_of,
-        graphql_type=ImageCredentials | None,
+    image_credentials: ImageCredentials | None = relation_field(
+        _credentials_of,
+        ImageCredentials | None,
         description="Null once the credentials have been deleted.",
     )
 
@@ -152,10 +146,18 @@ async def _delete_deployment(info: Info[Context, None], id: strawberry.ID) -> An
     return DeleteDeploymentResult(result=deleted)
 
 
-async def _device_payload(info: Info[Context, None], deployment_id: strawberry.ID) -> Any:
-    ctx = info.context
+async def _payload(ctx: Context, deployment_id: str) -> Any:
     payloads = PayloadService(ctx.db, ctx.device(), ctx.vault, ctx.templates)
     return await payloads.build(from_global_id(deployment_id, DEPLOYMENT, "deployment_id"))
+
+
+async def _device_payload(info: Info[Context, None], deployment_id: strawberry.ID) -> Any:
+    return await _payload(info.context, deployment_id)
+
+
+def _device_payload_direct(_root: Any, info: Any, args: dict[str, Any]) -> Any:
+    # Every payload a fleet reads comes this way: no per-call conversion.
+    return _payload(info.context, args["deploymentId"])
 
 
 @strawberry.type
@@ -171,6 +173,7 @@ class DeploymentsQueries:
     )
     device_payload: DevicePayload | None = strawberry.field(
         resolver=_device_payload,
+        metadata=direct(_device_payload_direct),
         graphql_type=DevicePayload | None,
         description="For a device token only: what the device needs to run one of its "
         "deployments, images first. Refused (credentials_deleted) when a container's "

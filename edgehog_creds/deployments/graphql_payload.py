@@ -12,6 +12,7 @@ from typing import Any, TypeVar
 import strawberry
 
 from ..domain.container import SETTINGS, Kind
+from ..engine import plain
 from ..graphql.scalars import BigInt, Json
 from . import payload
 
@@ -27,6 +28,7 @@ class CreateImageRequest:
     reference: str
     registry_auth: str = strawberry.field(
         resolver=_registry_auth,
+        metadata=plain(_registry_auth),
         description="base64url (padded) JSON {username, password, serveraddress}.",
     )
 
@@ -91,13 +93,14 @@ class DevicePayload:
     # Each part is built only when asked for: a device runtime reads `events` alone.
     images: list[CreateImageRequest]
     containers: list[Any] = strawberry.field(
-        resolver=_containers, graphql_type=list[CreateContainerRequest]
+        resolver=_containers, graphql_type=list[CreateContainerRequest], metadata=plain(_containers)
     )
     deployment: payload.CreateDeploymentRequest = strawberry.field(
-        resolver=_deployment, graphql_type=CreateDeploymentRequest
+        resolver=_deployment, graphql_type=CreateDeploymentRequest, metadata=plain(_deployment)
     )
     events: Json = strawberry.field(
         resolver=_events,
+        metadata=plain(_events),
         description="The same requests as [{interface, path, data}], images first, "
         "in the format Edgehog's device runtime consumes.",
     )

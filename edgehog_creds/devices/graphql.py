@@ -13,12 +13,11 @@ from strawberry.types import Info
 from ..deployments.service import DeploymentsService
 from ..domain.listing import ListQuery, Page, PageRequest
 from ..domain.secret import Secret
-from ..engine import plain
 from ..graphql.context import Context
 from ..graphql.fields import connection_field, list_field, node_field
 from ..graphql.listing import Id, Listing, Text
 from ..graphql.loaders import by_id
-from ..graphql.relay import Connection, Node, from_global_id, global_id_of
+from ..graphql.relay import Connection, Node, from_global_id, global_id_field
 from ..graphql.results import MutationError, mutation_result
 from . import model
 from .service import DevicesService
@@ -50,12 +49,9 @@ async def _deployments_of(
     return await DeploymentsService(ctx.db, ctx.user()).of_devices(ids, request)
 
 
-_global_id = global_id_of(TYPE)
-
-
 @strawberry.type(description="A device that runs releases; it reads payloads with its own token.")
 class Device(Node):
-    id: strawberry.ID = strawberry.field(resolver=_global_id, metadata=plain(_global_id))
+    id: strawberry.ID = global_id_field(TYPE)
     device_id: str = strawberry.field(description="The device's own identifier, unique per tenant.")
     name: str
     inserted_at: datetime

@@ -1,18 +1,21 @@
 """The GraphQL engines: how a request's document is executed. Off with one setting.
 
-Both run every request through Strawberry's own `Schema.execute`, so
-Strawberry's extensions (validation rules, limits, tracing) work the same
-with either:
-
 - `strawberry` (EDGEHOG_CREDS_ENGINE=strawberry): Strawberry and graphql-core
-  exactly as they come.
-- `fast` (the default): the same, plus two things made only of public
-  extension points. `DocumentCache` (documents.py, a Strawberry schema
-  extension) keeps parsed and validated documents by their text, and
-  `PlannedExecutionContext` (plans.py, a graphql-core executor subclass that
-  Strawberry takes as its `execution_context_class`) completes plain-data
-  fields with compiled plans. Answers and errors are the same as the
-  `strawberry` engine's: tests/engine/ runs the same documents through both.
+  exactly as they come: every request through Strawberry's `Schema.execute`.
+- `fast` (the default): the same schema and answers, with four things made
+  only of public extension points:
+  - kept documents (documents.py): parsed and validated once per text;
+  - compiled plans (plans.py): plain-data fields completed by one generated
+    function per selection, in a graphql-core executor subclass that
+    Strawberry takes as its `execution_context_class`;
+  - direct resolvers (direct.py): fields that declare one answer from
+    graphql-core's arguments, without Strawberry's per-call conversion;
+  - direct execution (direct.py): with no Strawberry extension on the schema,
+    requests go straight to graphql-core's `execute`; with any, through
+    Strawberry's `Schema.execute` (documents kept by an extension), so
+    Strawberry's extensions work with both engines.
+  Answers and errors are those of the `strawberry` engine: tests/engine/ runs
+  the same documents through both.
 
 Neither assigns to any library module's attributes or copies library code.
 This package imports nothing else of ours.
@@ -24,15 +27,19 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
+import strawberry
 from graphql import DocumentNode
 from strawberry.extensions import SchemaExtension
+from strawberry.types.graphql import OperationType
 
-from .documents import MAX_DOCUMENTS, MAX_LENGTH, DocumentCache, Documents
+from .direct import DirectExecution, direct, use_direct_resolvers
+from .documents import MAX_DOCUMENTS, MAX_LENGTH, Documents, KeptDocuments
 from .plans import Plans, plain, with_plans
 
-__all__ = ["ENGINES", "Engine", "plain"]
+__all__ = ["ENGINES", "Engine", "direct", "plain"]
 
 ENGINES = ("fast", "strawberry")
+ALLOWED = (OperationType.QUERY, OperationType.MUTATION)
 
 
 def _keep_any(_context: Any, _document: DocumentNode) -> bool:
@@ -41,16 +48,22 @@ def _keep_any(_context: Any, _document: DocumentNode) -> bool:
 
 @dataclass
 class Engine:
-    """One engine: what a Strawberry schema is built with."""
+    """One engine: what a Strawberry schema is built with, and how it runs requests.
+
+    Each schema gets caches of its own (what one schema validated says
+    nothing of another); `documents` and `plans` are the last schema's.
+    """
 
     name: str
     may_keep: Callable[[Any, DocumentNode], bool] | None = None
     max_documents: int = MAX_DOCUMENTS
     max_length: int = MAX_LENGTH
-    # The caches of the schema last built with schema_options(): each schema
-    # gets its own, since what one schema validated says nothing of another.
     documents: Documents | None = field(default=None, init=False)
     plans: Plans | None = field(default=None, init=False)
+    # The schema last prepared, when it runs without Strawberry's lifecycle.
+    _direct: tuple[strawberry.Schema, DirectExecution] | None = field(
+        default=None, init=False, repr=False
+    )
 
     @classmethod
     def named(
@@ -70,5 +83,37 @@ class Engine:
             self.may_keep or _keep_any, self.max_documents, self.max_length
         )
         plans = self.plans = Plans()
-        extensions: list[Callable[[], SchemaExtension]] = [lambda: DocumentCache(documents)]
+        extensions: list[Callable[[], SchemaExtension]] = [KeptDocuments(documents)]
         return {"extensions": extensions, "execution_context_class": with_plans(plans)}
+
+    def prepare(self, schema: strawberry.Schema) -> None:
+        """Finish a schema built with schema_options(): direct resolvers and execution."""
+        if self.name == "strawberry":
+            return
+        use_direct_resolvers(schema._schema)
+        others = [e for e in schema.extensions if not isinstance(e, KeptDocuments)]
+        self._direct = None
+        if not others and self.documents is not None:
+            execution = DirectExecution(
+                schema._schema, self.documents, schema.execution_context_class
+            )
+            self._direct = (schema, execution)
+
+    async def execute(
+        self,
+        schema: strawberry.Schema,
+        query: str,
+        variables: dict[str, Any] | None,
+        context: Any,
+        operation_name: str | None,
+    ) -> Any:
+        """One request's result: `.data` and `.errors`, as Schema.execute gives them."""
+        if self._direct is not None and self._direct[0] is schema:
+            return await self._direct[1].execute(query, variables, context, operation_name)
+        return await schema.execute(
+            query,
+            variable_values=variables,
+            context_value=context,
+            operation_name=operation_name,
+            allowed_operation_types=ALLOWED,
+        )

@@ -139,3 +139,13 @@ class DocumentCache(SchemaExtension):
                 not context.pre_execution_errors,
                 context.context,
             )
+
+
+class KeptDocuments:
+    """The extension factory Strawberry takes: a DocumentCache over `documents` per request."""
+
+    def __init__(self, documents: Documents) -> None:
+        self.documents = documents
+
+    def __call__(self) -> DocumentCache:
+        return DocumentCache(self.documents)

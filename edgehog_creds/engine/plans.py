@@ -83,6 +83,7 @@ class _Field:
     attribute: str | None = None  # the attribute it reads, if it reads one
     str_leaf: bool = False  # a String or ID: a str value is its own answer
     complete: Complete | None = None  # the value read -> its answer (object fields)
+    plain: Complete | None = None  # the plain resolver it calls, if it calls one
 
 
 class Plans:
@@ -148,9 +149,10 @@ def _field(schema: GraphQLSchema, parent_type: GraphQLObjectType, node: FieldNod
         if resolver is None or definition.arguments:
             return None
         attribute, get = None, resolver
+    plain_resolver = get if attribute is None else None
     leaf = _leaf_plan(field_def.type, node, get)
     if leaf is not None:
-        return _Field(leaf, attribute, str_leaf=_passes_str(field_def.type))
+        return _Field(leaf, attribute, _passes_str(field_def.type), plain=plain_resolver)
     complete = _type_plan(schema, field_def.type, node)
     if complete is None:
         return None
@@ -300,9 +302,14 @@ def _compile_object(
     answers = []
     for i, (key, field) in enumerate(fields):
         namespace[f"plan{i}"] = field.plan
-        if field.str_leaf and _readable(field.attribute):
+        if field.str_leaf and (_readable(field.attribute) or field.plain is not None):
+            if field.plain is not None:
+                namespace[f"plain{i}"] = field.plain
+                read = f"plain{i}(source)"
+            else:
+                read = f"source.{field.attribute}"
             lines += [
-                f"    v{i} = source.{field.attribute}",
+                f"    v{i} = {read}",
                 f"    if type(v{i}) is not str:",
                 f"        v{i} = plan{i}(source)",
             ]

@@ -1,8 +1,9 @@
 """Running one request through the schema, and the answer a client reads.
 
-Both engines run `Schema.execute`; what it raises instead of answering (an
-operationName that names no operation) becomes an ordinary GraphQL error,
-and every error is shaped by errors.py.
+The schema's engine runs it (engine/); what Strawberry raises instead of
+answering (an operationName that names no operation, a subscription over
+POST) becomes an ordinary GraphQL error, and every error is shaped by
+errors.py.
 """
 
 from __future__ import annotations
@@ -10,13 +11,10 @@ from __future__ import annotations
 from typing import Any
 
 from strawberry.schema.exceptions import CannotGetOperationTypeError, InvalidOperationTypeError
-from strawberry.types.graphql import OperationType
 
 from .context import Context
 from .errors import format_errors
 from .schema import Schema
-
-ALLOWED = (OperationType.QUERY, OperationType.MUTATION)
 
 
 async def execute(
@@ -28,13 +26,7 @@ async def execute(
 ) -> dict[str, Any]:
     """The response body of one GraphQL request: {data} and, when there are any, errors."""
     try:
-        result = await schema.execute(
-            query,
-            variable_values=variables,
-            context_value=context,
-            operation_name=operation_name,
-            allowed_operation_types=ALLOWED,
-        )
+        result = await schema.engine.execute(schema, query, variables, context, operation_name)
     except CannotGetOperationTypeError:
         message = (
             f"Unknown operation named '{operation_name}'."

@@ -18,6 +18,7 @@ from dataclasses import dataclass
 from typing import Any, cast
 
 import strawberry
+from strawberry import UNSET
 from strawberry.types.base import get_object_definition
 
 from ..domain.errors import DomainError, raise_all
@@ -96,7 +97,8 @@ def _operator_input(name: str, value_type: Any, operators: Sequence[str]) -> typ
             annotations[attr] = list[value_type] | None
         else:
             annotations[attr] = value_type | None
-        defaults[attr] = strawberry.field(name="in", default=None) if op == "in" else None
+        # No default (as Edgehog's): graphql-core then leaves out what is not given.
+        defaults[attr] = strawberry.field(name="in", default=UNSET) if op == "in" else UNSET
     cls = type(name, (), {"__annotations__": annotations, **defaults})
     return strawberry.input(cls)
 
@@ -146,7 +148,7 @@ class Listing:
         defaults: dict[str, Any] = {}
         for combinator in ("and", "or", "not"):
             annotations[f"{combinator}_"] = list[cls] | None  # type: ignore[valid-type]
-            defaults[f"{combinator}_"] = strawberry.field(name=combinator, default=None)
+            defaults[f"{combinator}_"] = strawberry.field(name=combinator, default=UNSET)
         for attr, spec in self.filters.items():
             if isinstance(spec, Text):
                 operators = _operator_input(
@@ -157,7 +159,7 @@ class Listing:
                     f"{self.type_name}Filter{_pascal(attr)}", strawberry.ID, ID_OPERATORS
                 )
             annotations[attr] = operators | None
-            defaults[attr] = strawberry.field(default=None, description=spec.description)
+            defaults[attr] = strawberry.field(default=UNSET, description=spec.description)
         cls.__annotations__ = annotations
         for attr, default in defaults.items():
             setattr(cls, attr, default)
@@ -166,6 +168,12 @@ class Listing:
     def query(self, filter: Filter | None, sort: Sequence[Sort | None] | None) -> ListQuery:
         """The ListQuery of a list field's `filter` and `sort` arguments (as they arrive)."""
         return ListQuery(filter=filter, sort=[s for s in sort or () if s is not None])
+
+    def raw_query(self, args: Mapping[str, Any]) -> ListQuery:
+        """The ListQuery of a list field's arguments as graphql-core coerced them."""
+        given = args.get("filter")
+        sort = [_sort_from_input(None, s, None) for s in args.get("sort") or () if s is not None]
+        return ListQuery(filter=self.to_filter(given) if given is not None else None, sort=sort)
 
     def _filter_from_input(
         self, _type: type, value: Mapping[str, Any], _context: Any
@@ -226,7 +234,7 @@ class Listing:
         return out
 
 
-def _sort_from_input(_type: type, value: Mapping[str, Any], _context: Any) -> Sort:
+def _sort_from_input(_type: type | None, value: Mapping[str, Any], _context: Any) -> Sort:
     return sort_of(value["field"].value, value.get("order"))
 
 

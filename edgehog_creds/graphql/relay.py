@@ -11,15 +11,14 @@ import base64
 import binascii
 import uuid
 from binascii import b2a_base64
-from collections.abc import Callable
 from typing import Any, Generic, TypeVar
 
 import strawberry
 from graphql import FieldNode
-from strawberry.types import Info
 
 from ..domain.errors import InvalidPrimaryKey
 from ..domain.listing import Page, PageRequest
+from ..engine import plain
 
 NodeT = TypeVar("NodeT")
 
@@ -51,17 +50,18 @@ def from_global_id(value: str, type_name: str | None, field: str = "id") -> uuid
     return parsed[1]
 
 
-def global_id_of(type_name: str) -> Callable[[Any], strawberry.ID]:
-    """A resolver for a Node's `id`: the global id of the domain object's uuid.
+def global_id_field(type_name: str) -> Any:
+    """A Node's `id` field: the global id of the domain object's uuid.
 
-    Marked `plain`, so the fast engine computes it inline (engine/plans.py).
+    A pure function of the object (`plain`): the fast engine computes it
+    inline (engine/plans.py).
     """
 
     def resolve(root: strawberry.Parent[Any]) -> strawberry.ID:
         return to_global_id(type_name, root.id)
 
     resolve.__name__ = f"{type_name}_global_id"
-    return resolve
+    return strawberry.field(resolver=resolve, metadata=plain(resolve))
 
 
 @strawberry.interface(description="An object with a global id.")
@@ -113,7 +113,7 @@ def connection(page: Page[Any]) -> Connection[Any]:
 
 
 def page_request(
-    info: Info[Any, Any],
+    info: Any,
     first: int | None,
     last: int | None,
     after: str | None,
@@ -123,12 +123,14 @@ def page_request(
     return PageRequest(first, last, after, before, count=_selects(info, "count"))
 
 
-def _selects(info: Info[Any, Any], name: str) -> bool:
+def _selects(info: Any, name: str) -> bool:
     """Whether the query asks this field for `name` (fragments count as yes)."""
-    # graphql-core's field nodes, as Strawberry's Info keeps them: looking at
-    # their first level is all this needs (Info.selected_fields would convert
-    # the whole subtree, 50 edges deep, for every list).
-    for node in info._raw_info.field_nodes:
+    # graphql-core's field nodes: Strawberry's Info keeps graphql-core's info
+    # as `_raw_info` (a direct resolver gets that one itself). Their first
+    # level is all this needs; Info.selected_fields would convert the whole
+    # subtree, 50 edges deep, for every list.
+    raw = getattr(info, "_raw_info", info)
+    for node in raw.field_nodes:
         for selection in node.selection_set.selections if node.selection_set else ():
             if not isinstance(selection, FieldNode) or selection.name.value == name:
                 return True

@@ -72,6 +72,10 @@ class RootMutationType(
 
 
 class Schema(strawberry.Schema):
+    """Strawberry's schema, with the engine that runs its requests (engine/)."""
+
+    engine: Engine
+
     def process_errors(self, errors: list[GraphQLError], execution_context: Any = None) -> None:
         # Strawberry would log every error with its message, and graphql-core's
         # messages can quote a password. graphql/errors.py logs what is safe.
@@ -99,7 +103,7 @@ def may_keep(context: Any, document: DocumentNode) -> bool:
 
 def build_schema(engine: Engine | None = None) -> Schema:
     engine = engine or Engine.named("strawberry")
-    return Schema(
+    schema = Schema(
         query=RootQueryType,
         mutation=RootMutationType,
         types=[
@@ -112,6 +116,9 @@ def build_schema(engine: Engine | None = None) -> Schema:
         config=StrawberryConfig(scalar_map=SCALAR_MAP),
         **engine.schema_options(),
     )
+    schema.engine = engine
+    engine.prepare(schema)
+    return schema
 
 
 def export_sdl() -> str:

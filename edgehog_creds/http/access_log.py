@@ -33,10 +33,16 @@ class AccessLog:
         try:
             await self.app(scope, receive, send_wrapper)
         finally:
-            self.log.info(
+            # makeRecord + handle is what Logger.info does, minus the walk up
+            # the stack for the caller's file and line (a tenth of a small
+            # request's CPU), which an access log has no use for.
+            record = self.log.makeRecord(
+                self.log.name,
+                logging.INFO,
+                __file__,
+                0,
                 "%s %s %s %.1fms",
-                scope["method"],
-                scope["path"],
-                status,
-                (time.perf_counter() - start) * 1000,
+                (scope["method"], scope["path"], status, (time.perf_counter() - start) * 1000),
+                None,
             )
+            self.log.handle(record)
