@@ -1,7 +1,7 @@
 """The floor: our own store layer behind bare Starlette + asyncpg, without GraphQL.
 
 It answers the benchmark's requests with the same SQL the service runs
-(store/listing.py `page` with its total, credentials/store.py `insert` and its
+(store/tables.py `page` with its total, credentials/store.py `insert` and its
 audit record, deployments/payload_service.py `PayloadService.build` after the
 same device-token lookup, the same pool settings) and the same JSON shape, but
 with no GraphQL parsing, validation or execution, no JWT check and no access
@@ -42,7 +42,7 @@ from edgehog_creds.domain.listing import ListQuery, PageRequest, Sort
 from edgehog_creds.domain.principal import Device
 from edgehog_creds.domain.secret import Secret
 from edgehog_creds.domain.tenant import Tenant
-from edgehog_creds.store import listing
+from edgehog_creds.store import tables
 from edgehog_creds.tenants import store as tenants
 from edgehog_creds.vault import Vault, load_vault
 
@@ -89,7 +89,7 @@ def create_app(dsn: str, slug: str, vault: Vault) -> Starlette:
         request = PageRequest(first=int(variables.get("first", 50)), count=True)
         async with state["pool"].acquire() as conn:
             # The page the service reads when `count` is selected: one query.
-            page = await listing.page(conn, store.TABLE, state["tenant_id"], LABEL_ORDER, request)
+            page = await tables.page(conn, store.TABLE, state["tenant_id"], LABEL_ORDER, request)
         edges = [{"cursor": cursor(r.label), "node": node(r)} for r in page.items]
         page_info = {
             "hasNextPage": page.has_next_page,
@@ -110,9 +110,9 @@ def create_app(dsn: str, slug: str, vault: Vault) -> Starlette:
                 conn, state["tenant_id"], credentials_id,
                 label=label, username=given["username"].strip(), sealed=sealed,
             )
-            await audit.record(
+            await audit.record_many(
                 conn, state["tenant_id"], actor="bench", action="create",
-                entity_type=TYPE, entity_id=credentials_id, details={"label": label},
+                entity_type=TYPE, events=[(credentials_id, {"label": label})],
             )
         result = {"result": node(row), "errors": []}
         return json_response({"data": {"createImageCredentials": result}})
@@ -123,7 +123,8 @@ def create_app(dsn: str, slug: str, vault: Vault) -> Starlette:
         tenant = Tenant(state["tenant_id"], slug, "")
         device_id = await devices.id_for_token(state["pool"], tenant.id, hash_device_token(token))
         deployment_id = uuid.UUID(base64.b64decode(deployment).decode().partition(":")[2])
-        payloads = PayloadService(db.Database(state["pool"]), Device(tenant, device_id), vault, templates)
+        device = Device(tenant, device_id)
+        payloads = PayloadService(db.Database(state["pool"]), device, vault, templates)
         built = await payloads.build(deployment_id)
         return json_response({"data": {"devicePayload": {"events": built.events()}}})
 

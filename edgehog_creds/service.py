@@ -16,8 +16,8 @@ from .audit import store as audit
 from .db import Connection, Database
 from .domain.listing import ListQuery, Page, PageRequest
 from .domain.principal import TenantUser
-from .store import listing
-from .store.listing import Table
+from .store import tables
+from .store.tables import Table
 
 T = TypeVar("T")
 K = TypeVar("K")
@@ -38,15 +38,7 @@ class TenantService:
         details: dict[str, Any],
     ) -> None:
         """Record who did what, in the caller's transaction. Names and counts only."""
-        await audit.record(
-            conn,
-            self.tenant_id,
-            actor=self.user.subject,
-            action=action,
-            entity_type=entity_type,
-            entity_id=entity_id,
-            details=details,
-        )
+        await self.audit_many(conn, action, entity_type, [(entity_id, details)])
 
     async def audit_many(
         self,
@@ -65,9 +57,14 @@ class TenantService:
             events=events,
         )
 
+    async def by_ids(self, table: Table[T], ids: Sequence[K], key: str = "id") -> dict[K, T]:
+        """The tenant's rows of `table` whose `key` is one of `ids`."""
+        async with self.db.connection() as conn:
+            return await tables.by_ids(conn, table, self.tenant_id, ids, key)
+
     async def page(self, table: Table[T], query: ListQuery, request: PageRequest) -> Page[T]:
         async with self.db.connection() as conn:
-            return await listing.page(conn, table, self.tenant_id, query, request)
+            return await tables.page(conn, table, self.tenant_id, query, request)
 
     async def pages(
         self,
@@ -79,4 +76,4 @@ class TenantService:
     ) -> list[Page[T]]:
         """One page per key of `partition`, in key order, from the same few queries."""
         async with self.db.connection() as conn:
-            return await listing.pages(conn, table, self.tenant_id, query, request, partition, keys)
+            return await tables.pages(conn, table, self.tenant_id, query, request, partition, keys)

@@ -31,6 +31,7 @@ from edgehog_creds.deployments.payload_service import PayloadService
 from edgehog_creds.docker_auth import DOCKER_HUB_SERVER_ADDRESS, decode_registry_auth
 from edgehog_creds.domain.principal import Device
 from edgehog_creds.graphql.relay import to_global_id
+from edgehog_creds.store import tables
 from edgehog_creds.tenants.store import get_by_slug
 
 from .devices_gql import (
@@ -630,7 +631,7 @@ async def test_credentials_deleted_while_a_payload_is_read_are_refused(tenant, p
         # What CredentialsService.delete does in its transaction.
         assert await credentials_store.lock_for_delete(conn, tenant.id, uuid_of(creds))
         await containers_store.detach_credentials(conn, tenant.id, uuid_of(creds))
-        await credentials_store.delete(conn, tenant.id, uuid_of(creds))
+        await tables.delete_by_id(conn, credentials_store.TABLE, tenant.id, uuid_of(creds))
 
     def not_opened_yet():
         assert not vault.remembers(tenant.id, uuid_of(creds))
@@ -650,7 +651,8 @@ async def test_a_deployment_withdrawn_while_its_payload_is_built_is_not_found(te
     deployment_id, token, _ = await deployed(tenant, pool, [container(PRIVATE, creds)])
 
     async def withdraw(conn):
-        await deployments_store.delete(conn, tenant.id, uuid_of(deployment_id))
+        deployment = uuid_of(deployment_id)
+        await tables.delete_by_id(conn, deployments_store.DEPLOYMENTS, tenant.id, deployment)
 
     body = await _payload_read_during(tenant, pool, token, deployment_id, withdraw)
     assert body["data"] == {"devicePayload": None}

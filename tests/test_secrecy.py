@@ -160,12 +160,12 @@ def test_no_output_type_has_a_password_like_field():
 async def test_internal_errors_are_generic_and_logged_without_values(
     tenant, pool, all_logs, monkeypatch
 ):
-    from edgehog_creds.credentials import store
+    from edgehog_creds.store import tables
 
     async def broken(*args, **kwargs):
         raise RuntimeError(f"boom with {PASSWORD}")
 
-    monkeypatch.setattr(store, "get_many", broken)
+    monkeypatch.setattr(tables, "by_ids", broken)
     missing = to_global_id("ImageCredentials", uuid.uuid4())
     body = await tenant.gql(GET_ONE, {"id": missing})
     assert body["errors"][0]["code"] == "internal"

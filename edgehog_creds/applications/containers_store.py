@@ -17,7 +17,7 @@ import asyncpg
 
 from ..db import Connection
 from ..domain.container import SETTINGS, Container, ContainerSpec, EnvVar, Kind
-from ..store.listing import Column, Table
+from ..store.tables import Table
 
 # How each kind of setting is stored: its column type, and how a value goes
 # in and comes out (asyncpg returns arrays as lists; the domain keeps tuples).
@@ -80,19 +80,7 @@ def from_record(row: asyncpg.Record) -> Container:
 
 # Paged per set of credentials (ImageCredentials.containers), in (inserted_at,
 # id) order: the index containers_using_credentials serves it.
-TABLE = Table(
-    "containers",
-    [
-        Column("id", "id", "uuid", unique=True),
-        Column("release_id", "release_id", "uuid"),
-        Column("position", "position", "int"),
-        Column("image_credentials_id", "image_credentials_id", "uuid"),
-        Column("inserted_at", "inserted_at", "timestamptz"),
-    ],
-    Container,
-    from_record=from_record,
-    select=COLUMNS,
-)
+TABLE = Table("containers", Container, from_record=from_record, select=COLUMNS)
 
 
 _INSERT_COLUMNS = ["tenant_id", "release_id", "position", "image_reference", "image_credentials_id"]
@@ -154,29 +142,6 @@ async def of_releases(
     for row in rows:
         out[row["release_id"]].append(from_record(row))
     return out
-
-
-async def get_many(
-    conn: Connection, tenant_id: uuid.UUID, ids: Sequence[uuid.UUID]
-) -> dict[uuid.UUID, Container]:
-    rows = await conn.fetch(
-        f"SELECT {COLUMNS} FROM containers WHERE tenant_id = $1 AND id = ANY($2::uuid[])",
-        tenant_id,
-        list(ids),
-    )
-    return {r["id"]: from_record(r) for r in rows}
-
-
-async def get_many_by_image(
-    conn: Connection, tenant_id: uuid.UUID, image_ids: Sequence[uuid.UUID]
-) -> dict[uuid.UUID, Container]:
-    """Containers by their image id (an Image node belongs to exactly one container)."""
-    rows = await conn.fetch(
-        f"SELECT {COLUMNS} FROM containers WHERE tenant_id = $1 AND image_id = ANY($2::uuid[])",
-        tenant_id,
-        list(image_ids),
-    )
-    return {r["image_id"]: from_record(r) for r in rows}
 
 
 async def detach_credentials(

@@ -33,7 +33,7 @@ from ..engine import direct, plain
 from ..graphql.context import Context
 from ..graphql.fields import connection_field, list_field, node_field, relation_field
 from ..graphql.listing import Id, Listing, Text
-from ..graphql.loaders import by_id, loader
+from ..graphql.loaders import by_id, load_by_id, loader
 from ..graphql.relay import (
     Connection,
     Node,
@@ -41,8 +41,9 @@ from ..graphql.relay import (
     from_global_id,
     global_id_field,
     page_request,
+    view_of,
 )
-from ..graphql.results import mutation_result
+from ..graphql.results import mutation_field, mutation_result
 from . import model
 from .graphql_container import add_input_fields, add_output_fields, settings_of
 from .model import APPLICATION, CONTAINER, IMAGE, RELEASE
@@ -100,8 +101,7 @@ async def load_release(ctx: Context, release_id: uuid.UUID) -> model.Release | N
     return await _releases(ctx).load(release_id)
 
 
-async def load_container(ctx: Context, container_id: uuid.UUID) -> ContainerModel | None:
-    return await by_id(ctx, CONTAINER, service(ctx).get_containers).load(container_id)
+load_container = load_by_id(CONTAINER, lambda ctx: service(ctx).get_containers)
 
 
 async def load_image(ctx: Context, image_id: uuid.UUID) -> model.Image | None:
@@ -141,9 +141,7 @@ class Application(Node):
         description="Its releases, keyset-paginated (oldest first by default).",
     )
 
-    @classmethod
-    def is_type_of(cls, obj: Any, _info: Any) -> bool:
-        return isinstance(obj, model.Application)
+    is_type_of = view_of(model.Application)
 
 
 async def _application_of(
@@ -195,9 +193,7 @@ class Release(Node):
         description="Its containers, in the order the release lists them.",
     )
 
-    @classmethod
-    def is_type_of(cls, obj: Any, _info: Any) -> bool:
-        return isinstance(obj, model.Release)
+    is_type_of = view_of(model.Release)
 
 
 async def _credentials_of_image(
@@ -219,9 +215,7 @@ class Image(Node):
         "credentials were deleted (see Container.credentialsDeleted).",
     )
 
-    @classmethod
-    def is_type_of(cls, obj: Any, _info: Any) -> bool:
-        return isinstance(obj, model.Image)
+    is_type_of = view_of(model.Image)
 
 
 def _image_of(root: strawberry.Parent[ContainerModel]) -> model.Image:
@@ -264,9 +258,7 @@ class Container(Node):
     )
     release: model.Release = relation_field(_release_of, Release)
 
-    @classmethod
-    def is_type_of(cls, obj: Any, _info: Any) -> bool:
-        return isinstance(obj, ContainerModel)
+    is_type_of = view_of(ContainerModel)
 
 
 # --- inputs and results ------------------------------------------------------------
@@ -383,27 +375,26 @@ class ApplicationsQueries:
 
 @strawberry.type
 class ApplicationsMutations:
-    create_application: Any = strawberry.mutation(
-        resolver=_create_application,
-        graphql_type=CreateApplicationResult | None,
-        description="Create an application; releases are added to it later.",
+    create_application: Any = mutation_field(
+        _create_application,
+        CreateApplicationResult,
+        "Create an application; releases are added to it later.",
     )
-    create_release: Any = strawberry.mutation(
-        resolver=_create_release,
-        graphql_type=CreateReleaseResult | None,
-        description="Create a release with its containers, all at once. Releases are "
+    create_release: Any = mutation_field(
+        _create_release,
+        CreateReleaseResult,
+        "Create a release with its containers, all at once. Releases are "
         "immutable: to change one, create a new version.",
     )
-    delete_release: Any = strawberry.mutation(
-        resolver=_delete_release,
-        graphql_type=DeleteReleaseResult | None,
-        description="Delete a release and its containers. Refused while it is deployed.",
+    delete_release: Any = mutation_field(
+        _delete_release,
+        DeleteReleaseResult,
+        "Delete a release and its containers. Refused while it is deployed.",
     )
-    delete_application: Any = strawberry.mutation(
-        resolver=_delete_application,
-        graphql_type=DeleteApplicationResult | None,
-        description="Delete an application with its releases. Refused while any of "
-        "its releases is deployed.",
+    delete_application: Any = mutation_field(
+        _delete_application,
+        DeleteApplicationResult,
+        "Delete an application with its releases. Refused while any of its releases is deployed.",
     )
 
 

@@ -22,7 +22,7 @@ from ..domain.container import Container, ContainerSpec, check_settings
 from ..domain.errors import Collector, Conflict, DomainError, Invalid, NotFound
 from ..domain.listing import ListQuery, Page, PageRequest, Sort
 from ..service import TenantService
-from ..store import listing
+from ..store import tables
 from . import containers_store, store
 from .model import APPLICATION, RELEASE, Application, Release, ReleaseWithContainers
 
@@ -94,7 +94,8 @@ class ApplicationsService(TenantService):
                     f"has releases deployed to {devices} device(s); "
                     "delete those deployments before the application",
                 )
-            await store.delete_application(conn, self.tenant_id, application_id)
+            # Its releases and their containers go with it (ON DELETE CASCADE).
+            await tables.delete_by_id(conn, store.APPLICATIONS, self.tenant_id, application_id)
             # The releases go with the application (ON DELETE CASCADE); record
             # each, so the audit trail of a release ends with its delete.
             await self.audit_many(
@@ -123,8 +124,7 @@ class ApplicationsService(TenantService):
         return application
 
     async def get_applications(self, ids: Sequence[uuid.UUID]) -> dict[uuid.UUID, Application]:
-        async with self.db.connection() as conn:
-            return await store.get_applications(conn, self.tenant_id, ids)
+        return await self.by_ids(store.APPLICATIONS, ids)
 
     async def list_applications(self, query: ListQuery, request: PageRequest) -> Page[Application]:
         return await self.page(store.APPLICATIONS, query, request)
@@ -251,7 +251,8 @@ class ApplicationsService(TenantService):
             gone = (await containers_store.of_releases(conn, self.tenant_id, [release_id]))[
                 release_id
             ]
-            await store.delete_release(conn, self.tenant_id, release_id)
+            # Its containers go with it (ON DELETE CASCADE).
+            await tables.delete_by_id(conn, store.RELEASES, self.tenant_id, release_id)
             await self.audit(
                 conn,
                 "delete",
@@ -262,8 +263,7 @@ class ApplicationsService(TenantService):
         return ReleaseWithContainers(release, gone)
 
     async def get_releases(self, ids: Sequence[uuid.UUID]) -> dict[uuid.UUID, Release]:
-        async with self.db.connection() as conn:
-            return await store.get_releases(conn, self.tenant_id, ids)
+        return await self.by_ids(store.RELEASES, ids)
 
     async def list_releases(self, query: ListQuery, request: PageRequest) -> Page[Release]:
         return await self.page(store.RELEASES, query, request)
@@ -285,17 +285,16 @@ class ApplicationsService(TenantService):
         self, containers: Sequence[Container], request: PageRequest
     ) -> Page[Container]:
         """A page of one release's containers (few: read whole, paged in memory)."""
-        return listing.page_of_list(containers_store.TABLE, containers, CONTAINER_ORDER, request)
+        return tables.page_of_list(containers_store.TABLE, containers, CONTAINER_ORDER, request)
 
     async def get_containers(self, ids: Sequence[uuid.UUID]) -> dict[uuid.UUID, Container]:
-        async with self.db.connection() as conn:
-            return await containers_store.get_many(conn, self.tenant_id, ids)
+        return await self.by_ids(containers_store.TABLE, ids)
 
     async def get_containers_by_image(
         self, image_ids: Sequence[uuid.UUID]
     ) -> dict[uuid.UUID, Container]:
-        async with self.db.connection() as conn:
-            return await containers_store.get_many_by_image(conn, self.tenant_id, image_ids)
+        """Containers by their image id (an Image node belongs to exactly one container)."""
+        return await self.by_ids(containers_store.TABLE, image_ids, key="image_id")
 
     async def containers_using_credentials(
         self, credentials_ids: Sequence[uuid.UUID], request: PageRequest

@@ -3,36 +3,16 @@
 from __future__ import annotations
 
 import uuid
-from collections.abc import Sequence
 
 import asyncpg
 
 from ..db import Connection, returned
 from ..domain.errors import Conflict
-from ..store.listing import Column, Table
+from ..store.tables import Table
 from .model import Application, Release
 
-APPLICATIONS = Table(
-    "applications",
-    [
-        Column("id", "id", "uuid", unique=True),
-        Column("name", "name", "text"),
-        Column("description", "description", "text"),
-        Column("inserted_at", "inserted_at", "timestamptz"),
-    ],
-    Application,
-)
-
-RELEASES = Table(
-    "releases",
-    [
-        Column("id", "id", "uuid", unique=True),
-        Column("application_id", "application_id", "uuid"),
-        Column("version", "version", "text"),
-        Column("inserted_at", "inserted_at", "timestamptz"),
-    ],
-    Release,
-)
+APPLICATIONS = Table("applications", Application)
+RELEASES = Table("releases", Release)
 
 
 # --- applications -------------------------------------------------------------
@@ -49,18 +29,6 @@ async def insert_application(
         description,
     )
     return APPLICATIONS.from_record(returned(row))
-
-
-async def get_applications(
-    conn: Connection, tenant_id: uuid.UUID, ids: Sequence[uuid.UUID]
-) -> dict[uuid.UUID, Application]:
-    rows = await conn.fetch(
-        f"SELECT {APPLICATIONS.select} FROM applications"
-        " WHERE tenant_id = $1 AND id = ANY($2::uuid[])",
-        tenant_id,
-        list(ids),
-    )
-    return {r["id"]: APPLICATIONS.from_record(r) for r in rows}
 
 
 async def application_exists(
@@ -102,15 +70,6 @@ async def lock_application(
     return APPLICATIONS.from_record(row), [RELEASES.from_record(r) for r in releases]
 
 
-async def delete_application(
-    conn: Connection, tenant_id: uuid.UUID, application_id: uuid.UUID
-) -> None:
-    """Its releases and their containers go with it (ON DELETE CASCADE)."""
-    await conn.execute(
-        "DELETE FROM applications WHERE tenant_id = $1 AND id = $2", tenant_id, application_id
-    )
-
-
 # --- releases -------------------------------------------------------------------
 
 
@@ -146,17 +105,6 @@ async def insert_release(
     return RELEASES.from_record(returned(row))
 
 
-async def get_releases(
-    conn: Connection, tenant_id: uuid.UUID, ids: Sequence[uuid.UUID]
-) -> dict[uuid.UUID, Release]:
-    rows = await conn.fetch(
-        f"SELECT {RELEASES.select} FROM releases WHERE tenant_id = $1 AND id = ANY($2::uuid[])",
-        tenant_id,
-        list(ids),
-    )
-    return {r["id"]: RELEASES.from_record(r) for r in rows}
-
-
 async def lock_release(
     conn: Connection, tenant_id: uuid.UUID, release_id: uuid.UUID
 ) -> Release | None:
@@ -172,10 +120,3 @@ async def lock_release(
         release_id,
     )
     return RELEASES.from_record(row) if row else None
-
-
-async def delete_release(conn: Connection, tenant_id: uuid.UUID, release_id: uuid.UUID) -> None:
-    """Its containers go with it (ON DELETE CASCADE)."""
-    await conn.execute(
-        "DELETE FROM releases WHERE tenant_id = $1 AND id = $2", tenant_id, release_id
-    )

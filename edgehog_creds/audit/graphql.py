@@ -6,9 +6,7 @@ device is a separate record: ImageCredentials.deliveries.
 
 from __future__ import annotations
 
-import uuid
 from datetime import datetime
-from typing import Any
 
 import strawberry
 
@@ -16,8 +14,8 @@ from ..engine import plain
 from ..graphql.context import Context
 from ..graphql.fields import list_field
 from ..graphql.listing import Id, Listing, Text
-from ..graphql.loaders import by_id
-from ..graphql.relay import Connection, Node, global_id_field, to_global_id
+from ..graphql.loaders import load_by_id
+from ..graphql.relay import Connection, Node, global_id_field, to_global_id, view_of
 from ..graphql.scalars import Json
 from . import model
 from .service import AuditService
@@ -40,8 +38,7 @@ def service(ctx: Context) -> AuditService:
     return AuditService(ctx.db, ctx.user())
 
 
-async def load(ctx: Context, event_id: uuid.UUID) -> model.AuditEvent | None:
-    return await by_id(ctx, TYPE, service(ctx).get_many).load(event_id)
+load = load_by_id(TYPE, lambda ctx: service(ctx).get_many)
 
 
 def _entity_id(root: strawberry.Parent[model.AuditEvent]) -> strawberry.ID:
@@ -60,9 +57,7 @@ class AuditEvent(Node):
     )
     details: Json = strawberry.field(description="Names and counts only; never a secret.")
 
-    @classmethod
-    def is_type_of(cls, obj: Any, _info: Any) -> bool:
-        return isinstance(obj, model.AuditEvent)
+    is_type_of = view_of(model.AuditEvent)
 
 
 @strawberry.type

@@ -13,8 +13,7 @@ from .model import AuditEvent
 
 class AuditService(TenantService):
     async def get_many(self, ids: Sequence[uuid.UUID]) -> dict[uuid.UUID, AuditEvent]:
-        async with self.db.connection() as conn:
-            return await store.get_many(conn, self.tenant_id, ids)
+        return await self.by_ids(store.TABLE, ids)
 
     async def list_events(self, query: ListQuery, request: PageRequest) -> Page[AuditEvent]:
         return await self.page(store.TABLE, query, request)

@@ -10,7 +10,7 @@ from typing import Any
 import asyncpg
 
 from ..db import Connection
-from ..store.listing import Column, Table
+from ..store.tables import Table
 from .model import AuditEvent
 
 
@@ -28,41 +28,12 @@ def _from_record(row: asyncpg.Record) -> AuditEvent:
 
 
 # Served by audit_events_by_at, or audit_events_by_entity when filtering by entity.
-TABLE = Table(
-    "audit_events",
-    [
-        Column("id", "id", "uuid", unique=True),
-        Column("at", "at", "timestamptz"),
-        Column("actor", "actor", "text"),
-        Column("action", "action", "text"),
-        Column("entity_type", "entity_type", "text"),
-        Column("entity_id", "entity_id", "uuid"),
-        Column("details", "details", "jsonb"),
-    ],
-    AuditEvent,
-    default_sort=("at", "id"),
-    from_record=_from_record,
-)
+TABLE = Table("audit_events", AuditEvent, default_sort=("at", "id"), from_record=_from_record)
 
 _INSERT = (
     "INSERT INTO audit_events (tenant_id, actor, action, entity_type, entity_id, details) "
     "VALUES ($1, $2, $3, $4, $5, $6::jsonb)"
 )
-
-
-async def record(
-    conn: Connection,
-    tenant_id: uuid.UUID,
-    *,
-    actor: str | None,
-    action: str,
-    entity_type: str,
-    entity_id: uuid.UUID,
-    details: dict[str, Any] | None = None,
-) -> None:
-    await conn.execute(
-        _INSERT, tenant_id, actor, action, entity_type, entity_id, json.dumps(details or {})
-    )
 
 
 async def record_many(
@@ -82,14 +53,3 @@ async def record_many(
             for entity_id, details in events
         ],
     )
-
-
-async def get_many(
-    conn: Connection, tenant_id: uuid.UUID, ids: Sequence[uuid.UUID]
-) -> dict[uuid.UUID, AuditEvent]:
-    rows = await conn.fetch(
-        f"SELECT {TABLE.select} FROM audit_events WHERE tenant_id = $1 AND id = ANY($2::uuid[])",
-        tenant_id,
-        list(ids),
-    )
-    return {r["id"]: TABLE.from_record(r) for r in rows}

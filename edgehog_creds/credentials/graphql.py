@@ -21,9 +21,9 @@ from ..domain.secret import Secret
 from ..graphql.context import Context
 from ..graphql.fields import connection_field, list_field, node_field
 from ..graphql.listing import Id, Listing, Text
-from ..graphql.loaders import by_id
-from ..graphql.relay import Connection, Node, from_global_id, global_id_field
-from ..graphql.results import MutationError, mutation_result
+from ..graphql.loaders import load_by_id
+from ..graphql.relay import Connection, Node, from_global_id, global_id_field, view_of
+from ..graphql.results import MutationError, mutation_field, mutation_result
 from . import model
 from .service import CredentialsService
 
@@ -44,10 +44,9 @@ def service(ctx: Context) -> CredentialsService:
     return CredentialsService(ctx.db, ctx.user(), ctx.vault)
 
 
-async def load(ctx: Context, credentials_id: uuid.UUID) -> model.ImageCredentials | None:
-    """Credentials by id, batched with every other look-up of the request
-    (imageCredentials(id:), node(id:), Container.imageCredentials, deliveries)."""
-    return await by_id(ctx, TYPE, service(ctx).get_many).load(credentials_id)
+# Credentials by id, batched with every other look-up of the request
+# (imageCredentials(id:), node(id:), Container.imageCredentials, deliveries).
+load = load_by_id(TYPE, lambda ctx: service(ctx).get_many)
 
 
 async def _deliveries(
@@ -93,9 +92,7 @@ class ImageCredentials(Node):
         "deleted are no longer listed (they say credentialsDeleted).",
     )
 
-    @classmethod
-    def is_type_of(cls, obj: Any, _info: Any) -> bool:
-        return isinstance(obj, model.ImageCredentials)
+    is_type_of = view_of(model.ImageCredentials)
 
 
 @strawberry.input
@@ -159,15 +156,15 @@ class ImageCredentialsQueries:
 
 @strawberry.type
 class ImageCredentialsMutations:
-    create_image_credentials: Any = strawberry.mutation(
-        resolver=_create,
-        graphql_type=CreateImageCredentialsResult | None,
-        description="Store new credentials. The password is sealed and never shown again.",
+    create_image_credentials: Any = mutation_field(
+        _create,
+        CreateImageCredentialsResult,
+        "Store new credentials. The password is sealed and never shown again.",
     )
-    delete_image_credentials: DeleteImageCredentialsResult | None = strawberry.mutation(
-        resolver=_delete,
-        graphql_type=DeleteImageCredentialsResult | None,
-        description="Delete credentials; their sealed password is destroyed at once.",
+    delete_image_credentials: Any = mutation_field(
+        _delete,
+        DeleteImageCredentialsResult,
+        "Delete credentials; their sealed password is destroyed at once.",
     )
 
 

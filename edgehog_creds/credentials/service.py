@@ -16,6 +16,7 @@ from ..domain.listing import ListQuery, Page, PageRequest
 from ..domain.principal import TenantUser
 from ..domain.secret import Secret
 from ..service import TenantService
+from ..store import tables
 from ..vault import Vault
 from . import store
 from .model import ENTITY, Deleted, ImageCredentials
@@ -63,7 +64,8 @@ class CredentialsService(TenantService):
             detached = await containers_store.detach_credentials(
                 conn, self.tenant_id, credentials_id
             )
-            deleted = await store.delete(conn, self.tenant_id, credentials_id)
+            # The sealed password leaves the database with the row.
+            deleted = await tables.delete_by_id(conn, store.TABLE, self.tenant_id, credentials_id)
             assert deleted is not None  # locked above
             await self.audit(
                 conn,
@@ -78,8 +80,7 @@ class CredentialsService(TenantService):
         return Deleted(deleted, detached)
 
     async def get_many(self, ids: Sequence[uuid.UUID]) -> dict[uuid.UUID, ImageCredentials]:
-        async with self.db.connection() as conn:
-            return await store.get_many(conn, self.tenant_id, ids)
+        return await self.by_ids(store.TABLE, ids)
 
     async def list_credentials(
         self, query: ListQuery, request: PageRequest

@@ -9,20 +9,11 @@ import asyncpg
 
 from ..db import Connection, returned
 from ..domain.errors import Conflict
-from ..store.listing import Column, Table
+from ..store.tables import Table
 from ..vault import Sealed
 from .model import ImageCredentials
 
-TABLE = Table(
-    "image_credentials",
-    [
-        Column("id", "id", "uuid", unique=True),
-        Column("label", "label", "text", unique=True),
-        Column("username", "username", "text"),
-        Column("inserted_at", "inserted_at", "timestamptz"),
-    ],
-    ImageCredentials,
-)
+TABLE = Table("image_credentials", ImageCredentials, unique=("id", "label"))
 
 
 async def insert(
@@ -53,18 +44,6 @@ async def insert(
     except asyncpg.UniqueViolationError as exc:
         raise Conflict("label") from exc
     return TABLE.from_record(returned(row))
-
-
-async def get_many(
-    conn: Connection, tenant_id: uuid.UUID, ids: Sequence[uuid.UUID]
-) -> dict[uuid.UUID, ImageCredentials]:
-    rows = await conn.fetch(
-        f"SELECT {TABLE.select} FROM image_credentials"
-        " WHERE tenant_id = $1 AND id = ANY($2::uuid[])",
-        tenant_id,
-        list(ids),
-    )
-    return {r["id"]: TABLE.from_record(r) for r in rows}
 
 
 async def key_share(
@@ -107,15 +86,3 @@ async def lock_for_delete(
         credentials_id,
     )
     return bool(locked)
-
-
-async def delete(
-    conn: Connection, tenant_id: uuid.UUID, credentials_id: uuid.UUID
-) -> ImageCredentials | None:
-    """Delete the row; the sealed password leaves the database with it."""
-    row = await conn.fetchrow(
-        f"DELETE FROM image_credentials WHERE tenant_id = $1 AND id = $2 RETURNING {TABLE.select}",
-        tenant_id,
-        credentials_id,
-    )
-    return TABLE.from_record(row) if row else None

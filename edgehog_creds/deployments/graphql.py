@@ -8,7 +8,6 @@ The payload is built by payload_service.py, from payload.py.
 
 from __future__ import annotations
 
-import uuid
 from datetime import datetime
 from typing import Any
 
@@ -27,9 +26,9 @@ from ..engine import direct
 from ..graphql.context import Context
 from ..graphql.fields import list_field, node_field, relation_field
 from ..graphql.listing import Id, Listing, Text
-from ..graphql.loaders import by_id
-from ..graphql.relay import Connection, Node, from_global_id, global_id_field
-from ..graphql.results import mutation_result
+from ..graphql.loaders import load_by_id
+from ..graphql.relay import Connection, Node, from_global_id, global_id_field, view_of
+from ..graphql.results import mutation_field, mutation_result
 from . import model
 from .graphql_payload import DevicePayload
 from .model import DELIVERY, DEPLOYMENT
@@ -52,12 +51,10 @@ def service(ctx: Context) -> DeploymentsService:
     return DeploymentsService(ctx.db, ctx.user())
 
 
-async def load(ctx: Context, deployment_id: uuid.UUID) -> model.Deployment | None:
-    return await by_id(ctx, DEPLOYMENT, service(ctx).get_many).load(deployment_id)
+load = load_by_id(DEPLOYMENT, lambda ctx: service(ctx).get_many)
 
 
-async def load_delivery(ctx: Context, delivery_id: uuid.UUID) -> model.CredentialDelivery | None:
-    return await by_id(ctx, DELIVERY, service(ctx).get_deliveries).load(delivery_id)
+load_delivery = load_by_id(DELIVERY, lambda ctx: service(ctx).get_deliveries)
 
 
 async def _device_of(
@@ -78,9 +75,7 @@ class Deployment(Node):
     device: Device | None = relation_field(_device_of, Device | None)
     release: Release | None = relation_field(_release_of, Release | None)
 
-    @classmethod
-    def is_type_of(cls, obj: Any, _info: Any) -> bool:
-        return isinstance(obj, model.Deployment)
+    is_type_of = view_of(model.Deployment)
 
 
 async def _deployment_of(
@@ -115,9 +110,7 @@ class CredentialDelivery(Node):
         description="Null once the credentials have been deleted.",
     )
 
-    @classmethod
-    def is_type_of(cls, obj: Any, _info: Any) -> bool:
-        return isinstance(obj, model.CredentialDelivery)
+    is_type_of = view_of(model.CredentialDelivery)
 
 
 @strawberry.input
@@ -183,15 +176,15 @@ class DeploymentsQueries:
 
 @strawberry.type
 class DeploymentsMutations:
-    deploy_release: Any = strawberry.mutation(
-        resolver=_deploy_release,
-        graphql_type=DeployReleaseResult | None,
-        description="Deploy a release to a device (both by global id).",
+    deploy_release: Any = mutation_field(
+        _deploy_release,
+        DeployReleaseResult,
+        "Deploy a release to a device (both by global id).",
     )
-    delete_deployment: Any = strawberry.mutation(
-        resolver=_delete_deployment,
-        graphql_type=DeleteDeploymentResult | None,
-        description="Withdraw a release from a device. Its delivery records stay.",
+    delete_deployment: Any = mutation_field(
+        _delete_deployment,
+        DeleteDeploymentResult,
+        "Withdraw a release from a device. Its delivery records stay.",
     )
 
 

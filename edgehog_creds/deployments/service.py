@@ -8,6 +8,7 @@ from collections.abc import Sequence
 from ..domain.errors import NotFound, raise_all
 from ..domain.listing import ListQuery, Page, PageRequest
 from ..service import TenantService
+from ..store import tables
 from . import store
 from .model import DEPLOYMENT, CredentialDelivery, Deployment
 
@@ -41,7 +42,9 @@ class DeploymentsService(TenantService):
         Its delivery records stay: they are history, and name the deployment by id.
         """
         async with self.db.transaction() as conn:
-            deployment = await store.delete(conn, self.tenant_id, deployment_id)
+            deployment = await tables.delete_by_id(
+                conn, store.DEPLOYMENTS, self.tenant_id, deployment_id
+            )
             if deployment is None:
                 raise NotFound()
             await self.audit(
@@ -57,8 +60,7 @@ class DeploymentsService(TenantService):
         return deployment
 
     async def get_many(self, ids: Sequence[uuid.UUID]) -> dict[uuid.UUID, Deployment]:
-        async with self.db.connection() as conn:
-            return await store.get_many(conn, self.tenant_id, ids)
+        return await self.by_ids(store.DEPLOYMENTS, ids)
 
     async def list_deployments(self, query: ListQuery, request: PageRequest) -> Page[Deployment]:
         return await self.page(store.DEPLOYMENTS, query, request)
@@ -77,5 +79,4 @@ class DeploymentsService(TenantService):
         )
 
     async def get_deliveries(self, ids: Sequence[uuid.UUID]) -> dict[uuid.UUID, CredentialDelivery]:
-        async with self.db.connection() as conn:
-            return await store.get_deliveries(conn, self.tenant_id, ids)
+        return await self.by_ids(store.DELIVERIES, ids)

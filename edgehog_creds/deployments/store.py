@@ -6,35 +6,13 @@ import uuid
 from collections.abc import Sequence
 
 from ..db import Connection, returned
-from ..store.listing import Column, Table
+from ..store.tables import Table
 from .model import CredentialDelivery, Deployment
 
-DEPLOYMENTS = Table(
-    "deployments",
-    [
-        Column("id", "id", "uuid", unique=True),
-        Column("device_id", "device_id", "uuid"),
-        Column("release_id", "release_id", "uuid"),
-        Column("state", "state", "text"),
-        Column("inserted_at", "inserted_at", "timestamptz"),
-    ],
-    Deployment,
-)
-
+DEPLOYMENTS = Table("deployments", Deployment)
 # Oldest first, paged per set of credentials: served by
 # credential_deliveries_of_credentials (tenant, credentials, delivered_at, id).
-DELIVERIES = Table(
-    "credential_deliveries",
-    [
-        Column("id", "id", "uuid", unique=True),
-        Column("image_credentials_id", "image_credentials_id", "uuid"),
-        Column("device_id", "device_id", "uuid"),
-        Column("deployment_id", "deployment_id", "uuid"),
-        Column("delivered_at", "delivered_at", "timestamptz"),
-    ],
-    CredentialDelivery,
-    default_sort=("delivered_at", "id"),
-)
+DELIVERIES = Table("credential_deliveries", CredentialDelivery, default_sort=("delivered_at", "id"))
 
 
 async def lock_references(
@@ -71,30 +49,6 @@ async def insert(
     return DEPLOYMENTS.from_record(returned(row))
 
 
-async def delete(
-    conn: Connection, tenant_id: uuid.UUID, deployment_id: uuid.UUID
-) -> Deployment | None:
-    """Its delivery records stay: they are history, and name the deployment by id."""
-    row = await conn.fetchrow(
-        f"DELETE FROM deployments WHERE tenant_id = $1 AND id = $2 RETURNING {DEPLOYMENTS.select}",
-        tenant_id,
-        deployment_id,
-    )
-    return DEPLOYMENTS.from_record(row) if row else None
-
-
-async def get_many(
-    conn: Connection, tenant_id: uuid.UUID, ids: Sequence[uuid.UUID]
-) -> dict[uuid.UUID, Deployment]:
-    rows = await conn.fetch(
-        f"SELECT {DEPLOYMENTS.select} FROM deployments"
-        " WHERE tenant_id = $1 AND id = ANY($2::uuid[])",
-        tenant_id,
-        list(ids),
-    )
-    return {r["id"]: DEPLOYMENTS.from_record(r) for r in rows}
-
-
 async def devices_running(
     conn: Connection, tenant_id: uuid.UUID, release_ids: Sequence[uuid.UUID]
 ) -> int:
@@ -106,15 +60,3 @@ async def devices_running(
         list(release_ids),
     )
     return count
-
-
-async def get_deliveries(
-    conn: Connection, tenant_id: uuid.UUID, ids: Sequence[uuid.UUID]
-) -> dict[uuid.UUID, CredentialDelivery]:
-    rows = await conn.fetch(
-        f"SELECT {DELIVERIES.select} FROM credential_deliveries"
-        " WHERE tenant_id = $1 AND id = ANY($2::uuid[])",
-        tenant_id,
-        list(ids),
-    )
-    return {r["id"]: DELIVERIES.from_record(r) for r in rows}

@@ -16,9 +16,9 @@ from ..domain.secret import Secret
 from ..graphql.context import Context
 from ..graphql.fields import connection_field, list_field, node_field
 from ..graphql.listing import Id, Listing, Text
-from ..graphql.loaders import by_id
-from ..graphql.relay import Connection, Node, from_global_id, global_id_field
-from ..graphql.results import MutationError, mutation_result
+from ..graphql.loaders import load_by_id
+from ..graphql.relay import Connection, Node, from_global_id, global_id_field, view_of
+from ..graphql.results import MutationError, mutation_field, mutation_result
 from . import model
 from .service import DevicesService
 
@@ -38,9 +38,7 @@ def service(ctx: Context) -> DevicesService:
     return DevicesService(ctx.db, ctx.user())
 
 
-async def load(ctx: Context, device_id: uuid.UUID) -> model.Device | None:
-    """A device of the request's tenant by id, batched with every other look-up."""
-    return await by_id(ctx, TYPE, service(ctx).get_many).load(device_id)
+load = load_by_id(TYPE, lambda ctx: service(ctx).get_many)
 
 
 async def _deployments_of(
@@ -65,9 +63,7 @@ class Device(Node):
         description="Releases deployed to this device, oldest first.",
     )
 
-    @classmethod
-    def is_type_of(cls, obj: Any, _info: Any) -> bool:
-        return isinstance(obj, model.Device)
+    is_type_of = view_of(model.Device)
 
 
 @strawberry.input
@@ -119,15 +115,15 @@ class DevicesQueries:
 
 @strawberry.type
 class DevicesMutations:
-    create_device: CreateDeviceResult | None = strawberry.mutation(
-        resolver=_create,
-        graphql_type=CreateDeviceResult | None,
-        description="Register a device. Its token is in this result only.",
+    create_device: Any = mutation_field(
+        _create,
+        CreateDeviceResult,
+        "Register a device. Its token is in this result only.",
     )
-    delete_device: Any = strawberry.mutation(
-        resolver=_delete,
-        graphql_type=DeleteDeviceResult | None,
-        description="Forget a device: its token stops working and its deployments go. "
+    delete_device: Any = mutation_field(
+        _delete,
+        DeleteDeviceResult,
+        "Forget a device: its token stops working and its deployments go. "
         "To replace a lost token, delete the device and create it again.",
     )
 

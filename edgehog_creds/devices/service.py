@@ -10,6 +10,7 @@ from ..domain.errors import Collector, NotFound
 from ..domain.listing import ListQuery, Page, PageRequest
 from ..domain.secret import Secret
 from ..service import TenantService
+from ..store import tables
 from . import store
 from .model import ENTITY, Device
 from .tokens import new_device_token
@@ -49,7 +50,8 @@ class DevicesService(TenantService):
         again (same deviceId) and deploy again. Delivery records stay.
         """
         async with self.db.transaction() as conn:
-            device = await store.delete(conn, self.tenant_id, device_id)
+            # Its token goes with it; its deployments too (ON DELETE CASCADE).
+            device = await tables.delete_by_id(conn, store.TABLE, self.tenant_id, device_id)
             if device is None:
                 raise NotFound()
             await self.audit(
@@ -62,8 +64,7 @@ class DevicesService(TenantService):
         return device
 
     async def get_many(self, ids: Sequence[uuid.UUID]) -> dict[uuid.UUID, Device]:
-        async with self.db.connection() as conn:
-            return await store.get_many(conn, self.tenant_id, ids)
+        return await self.by_ids(store.TABLE, ids)
 
     async def list_devices(self, query: ListQuery, request: PageRequest) -> Page[Device]:
         return await self.page(store.TABLE, query, request)

@@ -3,25 +3,15 @@
 from __future__ import annotations
 
 import uuid
-from collections.abc import Sequence
 
 import asyncpg
 
 from ..db import Connection, returned
 from ..domain.errors import Conflict
-from ..store.listing import Column, Table
+from ..store.tables import Table
 from .model import Device
 
-TABLE = Table(
-    "devices",
-    [
-        Column("id", "id", "uuid", unique=True),
-        Column("device_id", "device_id", "text", unique=True),
-        Column("name", "name", "text"),
-        Column("inserted_at", "inserted_at", "timestamptz"),
-    ],
-    Device,
-)
+TABLE = Table("devices", Device, unique=("id", "device_id"))
 
 
 async def insert(
@@ -49,27 +39,6 @@ async def insert(
             raise Conflict("device_id") from exc
         raise
     return TABLE.from_record(returned(row))
-
-
-async def delete(conn: Connection, tenant_id: uuid.UUID, device_id: uuid.UUID) -> Device | None:
-    """The device and its token go; its deployments go with it (ON DELETE CASCADE)."""
-    row = await conn.fetchrow(
-        f"DELETE FROM devices WHERE tenant_id = $1 AND id = $2 RETURNING {TABLE.select}",
-        tenant_id,
-        device_id,
-    )
-    return TABLE.from_record(row) if row else None
-
-
-async def get_many(
-    conn: Connection, tenant_id: uuid.UUID, ids: Sequence[uuid.UUID]
-) -> dict[uuid.UUID, Device]:
-    rows = await conn.fetch(
-        f"SELECT {TABLE.select} FROM devices WHERE tenant_id = $1 AND id = ANY($2::uuid[])",
-        tenant_id,
-        list(ids),
-    )
-    return {r["id"]: TABLE.from_record(r) for r in rows}
 
 
 async def id_for_token(

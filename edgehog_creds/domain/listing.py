@@ -18,32 +18,32 @@ T = TypeVar("T")
 
 MAX_PAGE = 250
 
-# Operators of a field comparison, as Edgehog's (Ash) filters name them.
-OPERATORS = frozenset(
-    {
-        "is_nil",
-        "eq",
-        "not_eq",
-        "in",
-        "less_than",
-        "greater_than",
-        "less_than_or_equal",
-        "greater_than_or_equal",
-        "contains",
-        "is_distinct_from",
-        "is_not_distinct_from",
-        "string_starts_with",
-        "string_ends_with",
-        "like",
-        "ilike",
-    }
+# Operators of a field comparison, as Edgehog's (Ash) filters name them, in the
+# order its input types list them: every one for text, some for ids.
+TEXT_OPERATORS = (
+    "is_nil",
+    "eq",
+    "not_eq",
+    "in",
+    "less_than",
+    "greater_than",
+    "less_than_or_equal",
+    "greater_than_or_equal",
+    "contains",
+    "is_distinct_from",
+    "is_not_distinct_from",
+    "string_starts_with",
+    "string_ends_with",
+    "like",
+    "ilike",
 )
+ID_OPERATORS = ("is_nil", "eq", "not_eq", "in", "is_distinct_from", "is_not_distinct_from")
 
 
 @dataclass(frozen=True, slots=True)
 class Cmp:
     field: str
-    op: str  # one of OPERATORS
+    op: str  # one of TEXT_OPERATORS
     value: Any
 
 

@@ -96,6 +96,39 @@ def _from_graphql_core(info: Any, listing: Listing | None, args: dict[str, Any])
     return query, request
 
 
+Answer = Callable[[Any, Context, ListArguments], Awaitable[Any]]
+
+
+def _paged_field(node_type: Any, answer: Answer, listing: Listing | None, description: str) -> Any:
+    """A connection field answered by `answer(parent, ctx, (query, page request))`,
+    however its arguments arrive: converted by Strawberry, or as graphql-core
+    coerced them (the fast engine's direct resolver)."""
+
+    async def resolve(
+        root: Any,
+        info: Info[Context, None],
+        sort: Any = UNSET,
+        filter: Any = UNSET,
+        first: Any = UNSET,
+        before: Any = UNSET,
+        after: Any = UNSET,
+        last: Any = UNSET,
+    ) -> Any:
+        arguments = _from_strawberry(info, listing, sort, filter, first, before, after, last)
+        return await answer(root, info.context, arguments)
+
+    def resolve_direct(root: Any, info: Any, args: dict[str, Any]) -> Any:
+        return answer(root, info.context, _from_graphql_core(info, listing, args))
+
+    _annotate(resolve, listing)
+    return strawberry.field(
+        resolver=resolve,
+        graphql_type=Connection[node_type] | None,
+        description=description,
+        metadata=direct(resolve_direct),
+    )
+
+
 def list_field(
     node_type: Any,
     fetch: FetchPage,
@@ -109,34 +142,13 @@ def list_field(
     `on_page(ctx, page)` sees each page fetched (to prime a loader with it).
     """
 
-    async def answer(ctx: Context, arguments: ListArguments) -> Any:
+    async def answer(_root: Any, ctx: Context, arguments: ListArguments) -> Any:
         page = await fetch(ctx, *arguments)
         if on_page is not None:
             on_page(ctx, page)
         return connection(page)
 
-    async def resolve(
-        info: Info[Context, None],
-        sort: Any = UNSET,
-        filter: Any = UNSET,
-        first: Any = UNSET,
-        before: Any = UNSET,
-        after: Any = UNSET,
-        last: Any = UNSET,
-    ) -> Any:
-        arguments = _from_strawberry(info, listing, sort, filter, first, before, after, last)
-        return await answer(info.context, arguments)
-
-    def resolve_direct(_root: Any, info: Any, args: dict[str, Any]) -> Any:
-        return answer(info.context, _from_graphql_core(info, listing, args))
-
-    _annotate(resolve, listing)
-    return strawberry.field(
-        resolver=resolve,
-        graphql_type=Connection[node_type] | None,
-        description=description,
-        metadata=direct(resolve_direct),
-    )
+    return _paged_field(node_type, answer, listing, description)
 
 
 def connection_field(
@@ -161,29 +173,7 @@ def connection_field(
             on_page(ctx, page)
         return connection(page)
 
-    async def resolve(
-        root: Any,
-        info: Info[Context, None],
-        sort: Any = UNSET,
-        filter: Any = UNSET,
-        first: Any = UNSET,
-        before: Any = UNSET,
-        after: Any = UNSET,
-        last: Any = UNSET,
-    ) -> Any:
-        arguments = _from_strawberry(info, listing, sort, filter, first, before, after, last)
-        return await answer(root, info.context, arguments)
-
-    def resolve_direct(root: Any, info: Any, args: dict[str, Any]) -> Any:
-        return answer(root, info.context, _from_graphql_core(info, listing, args))
-
-    _annotate(resolve, listing, parent=True)
-    return strawberry.field(
-        resolver=resolve,
-        graphql_type=Connection[node_type] | None,
-        description=description,
-        metadata=direct(resolve_direct),
-    )
+    return _paged_field(node_type, answer, listing, description)
 
 
 def node_field(type_name: str, node_type: Any, load: Load, *, description: str) -> Any:
@@ -227,15 +217,11 @@ def relation_field(resolver: Callable[[Any, Any], Any], graphql_type: Any, **opt
     )
 
 
-def _annotate(
-    resolve: Callable[..., Any], listing: Listing | None, *, parent: bool = False
-) -> None:
+def _annotate(resolve: Callable[..., Any], listing: Listing | None) -> None:
     # Real objects, not strings: the input types live in `listing`, which
     # no module namespace could name. A list without a listing takes no
     # sort or filter.
-    annotations: dict[str, Any] = {}
-    if parent:
-        annotations["root"] = Annotated[Any, StrawberryParent()]
+    annotations: dict[str, Any] = {"root": Annotated[Any, StrawberryParent()]}
     annotations["info"] = Info[Context, None]
     annotations.update(_list_arguments(listing))
     annotations["return"] = Any

@@ -22,27 +22,18 @@ from strawberry import UNSET
 from strawberry.types.base import get_object_definition
 
 from ..domain.errors import DomainError, raise_all
-from ..domain.listing import And, Cmp, Filter, ListQuery, Not, Or, Sort
-from .relay import from_global_id
-
-STRING_OPERATORS = (
-    "is_nil",
-    "eq",
-    "not_eq",
-    "in",
-    "less_than",
-    "greater_than",
-    "less_than_or_equal",
-    "greater_than_or_equal",
-    "contains",
-    "is_distinct_from",
-    "is_not_distinct_from",
-    "string_starts_with",
-    "string_ends_with",
-    "like",
-    "ilike",
+from ..domain.listing import (
+    ID_OPERATORS,
+    TEXT_OPERATORS,
+    And,
+    Cmp,
+    Filter,
+    ListQuery,
+    Not,
+    Or,
+    Sort,
 )
-ID_OPERATORS = ("is_nil", "eq", "not_eq", "in", "is_distinct_from", "is_not_distinct_from")
+from .relay import from_global_id
 
 
 @strawberry.enum
@@ -152,7 +143,7 @@ class Listing:
         for attr, spec in self.filters.items():
             if isinstance(spec, Text):
                 operators = _operator_input(
-                    f"{self.type_name}Filter{_pascal(attr)}", str, STRING_OPERATORS
+                    f"{self.type_name}Filter{_pascal(attr)}", str, TEXT_OPERATORS
                 )
             else:
                 operators = _operator_input(
@@ -214,7 +205,7 @@ class Listing:
 
     def _conditions(self, attr: str, spec: FilterField, given: Mapping[str, Any]) -> list[Filter]:
         convert: Callable[[Any], Any] | None = None
-        operators: tuple[str, ...] = STRING_OPERATORS
+        operators: tuple[str, ...] = TEXT_OPERATORS
         if isinstance(spec, Id):
             node_type = spec.node_type
 

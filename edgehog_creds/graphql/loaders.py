@@ -62,3 +62,16 @@ def pages_by_parent(
     selections of the field with different ones must not share pages.
     """
     return loader(ctx, f"{name}:{key!r}", fetch)
+
+
+def load_by_id(
+    name: str,
+    fetch: Callable[[Context], Callable[[Sequence[uuid.UUID]], Awaitable[Mapping[uuid.UUID, V]]]],
+) -> Callable[[Context, uuid.UUID], Awaitable[V | None]]:
+    """A function (ctx, id) -> the `name` object with that id, batched per request
+    with every other look-up of it; `fetch(ctx)` reads many by id."""
+
+    async def load(ctx: Context, id: uuid.UUID) -> V | None:
+        return await by_id(ctx, name, fetch(ctx)).load(id)
+
+    return load

@@ -64,6 +64,19 @@ def global_id_field(type_name: str) -> Any:
     return strawberry.field(resolver=resolve, metadata=plain(resolve))
 
 
+def view_of(*model_types: type) -> Any:
+    """A GraphQL type's `is_type_of`: its values are these domain objects.
+
+    Types here are views: resolvers return domain objects, which Strawberry
+    reads field by field; this tells graphql-core (and interfaces) which.
+    """
+
+    def is_type_of(_cls: type, obj: Any, _info: Any) -> bool:
+        return isinstance(obj, model_types)
+
+    return classmethod(is_type_of)
+
+
 @strawberry.interface(description="An object with a global id.")
 class Node:
     id: strawberry.ID

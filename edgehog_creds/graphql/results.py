@@ -37,3 +37,10 @@ def mutation_result(name: str, result_type: Any, description: str | None = None)
         },
     )
     return strawberry.type(cls, description=description)
+
+
+def mutation_field(resolver: Any, result_type: Any, description: str) -> Any:
+    """A root mutation answered by `resolver`, whose result is a `result_type`."""
+    return strawberry.mutation(
+        resolver=resolver, graphql_type=result_type | None, description=description
+    )

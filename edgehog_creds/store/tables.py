@@ -1,9 +1,10 @@
-"""Lists as readable SQL: filters, sorts, keyset pages and their cursors, for every table.
+"""Every table's shared SQL: rows by id, deletes, and lists as readable SQL.
 
-A list is: the tenant's rows of one table, an optional filter tree, a sort,
-and a page (`domain.listing`). The SQL that comes out binds every value as a
-parameter and orders by columns that have an index; each row becomes the
-table's frozen dataclass.
+A table is a row dataclass and its columns (`Table`). A list is: the tenant's
+rows of one table, an optional filter tree, a sort, and a page
+(`domain.listing`). The SQL that comes out binds every value as a parameter
+and orders by columns that have an index; each row becomes the table's
+frozen dataclass.
 
 Cursors are base64url JSON of the sort they were made with and the row's
 values in that sort, so a cursor stays valid (and checkable) under its sort
@@ -17,10 +18,10 @@ import binascii
 import uuid
 from binascii import b2a_base64
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, fields
 from datetime import datetime
 from operator import attrgetter
-from typing import Any, Generic, TypeVar
+from typing import Any, Generic, TypeVar, get_args, get_type_hints
 
 import asyncpg
 import orjson
@@ -41,37 +42,85 @@ class Column:
     unique: bool = False  # within a tenant: sorting by it needs no tie-break
 
 
-class Table(Generic[T]):
-    """One table as lists read it: its columns and the dataclass a row becomes.
+# How a row dataclass's field types are stored (what a cursor or filter value
+# is cast to); fields of other types can be selected but not filtered or sorted by.
+_PG_TYPES: dict[Any, str] = {
+    uuid.UUID: "uuid",
+    str: "text",
+    datetime: "timestamptz",
+    int: "int",
+    bool: "boolean",
+}
 
-    `columns` are what filters, sorts and partitions may name. They are
-    selected in order and, unless `from_record` says otherwise, passed
-    positionally to `row_type`; `select` replaces the select list when rows
-    carry more than the listed columns (`from_record` reads them by name).
+
+def _pg_type(annotation: Any) -> str | None:
+    members = [a for a in get_args(annotation) if a is not type(None)] or [annotation]
+    return _PG_TYPES.get(members[0]) if len(members) == 1 else None
+
+
+class Table(Generic[T]):
+    """One table as the store reads it: the dataclass a row becomes, and its columns.
+
+    A row's columns are its dataclass's fields, same names, same order:
+    they are selected in that order and passed positionally to it. `unique`
+    names the columns unique within a tenant (sorting by one needs no
+    tie-break). A table whose rows need decoding (JSON, arrays) gives its own
+    `from_record` and `select` (its fields are then read by name).
     """
 
     def __init__(
         self,
         source: str,
-        columns: Sequence[Column],
-        row_type: Callable[..., T],
+        row_type: type[T],
         *,
+        unique: Sequence[str] = ("id",),
         default_sort: Sequence[str] = ("inserted_at", "id"),
         from_record: Callable[[asyncpg.Record], T] | None = None,
         select: str | None = None,
     ) -> None:
+        hints = get_type_hints(row_type)
+        names = [f.name for f in fields(row_type)]  # type: ignore[arg-type]
         self.source = source
-        self.columns = {c.name: c for c in columns}
-        self.select = select or ", ".join(c.sql for c in columns)
-        self.width = len(columns)
+        self.columns = {
+            name: Column(name, name, pg_type, name in unique)
+            for name in names
+            if (pg_type := _pg_type(hints[name])) is not None
+        }
+        self.select = select or ", ".join(names)
         self.default_sort = tuple(Sort(name) for name in default_sort)
-        width = self.width
+        width = len(names)
         self.from_record: Callable[[asyncpg.Record], T] = from_record or (
             lambda record: row_type(*record[:width])
         )
 
     def column(self, name: str) -> Column:
         return self.columns[name]
+
+
+async def by_ids(
+    conn: Connection, table: Table[T], tenant_id: uuid.UUID, ids: Sequence[Any], key: str = "id"
+) -> dict[Any, T]:
+    """The tenant's rows whose `key` column is one of `ids`, by that key."""
+    column = table.column(key)
+    rows = await conn.fetch(
+        f"SELECT {table.select} FROM {table.source}"
+        f" WHERE tenant_id = $1 AND {column.sql} = ANY($2::{column.pg_type}[])",
+        tenant_id,
+        list(ids),
+    )
+    return {row[key]: table.from_record(row) for row in rows}
+
+
+async def delete_by_id(
+    conn: Connection, table: Table[T], tenant_id: uuid.UUID, id: Any
+) -> T | None:
+    """Delete the tenant's row with this id; the row as it was, or None when there was none."""
+    row = await conn.fetchrow(
+        f"DELETE FROM {table.source} WHERE tenant_id = $1 AND id = $2 RETURNING {table.select}",
+        tenant_id,
+        id,
+    )
+    return table.from_record(row) if row else None
 
 
 # --- filters ----------------------------------------------------------------
