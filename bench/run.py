@@ -8,7 +8,9 @@ side warmed up first. See bench/README.md for what each figure means.
 Environment knobs: BENCH_DURATION (s, default 10), BENCH_WARMUP (s, default 3),
 BENCH_CONNECTIONS (default 8), BENCH_ROUNDS (interleaved slices per side,
 default 2), BENCH_ONLY (comma-separated scenarios, default all), DATABASE_URL
-(the PostgreSQL server to use).
+(the PostgreSQL server to use), EDGEHOG_CREDS_ENGINE (our server's GraphQL
+engine: fast, the default, or strawberry; results go to latest-<engine>.*
+as well as latest.*).
 """
 
 from __future__ import annotations
@@ -70,6 +72,8 @@ THREADS = 1  # one wrk thread drives 8 connections easily; leaves a core for the
 ROUNDS = int(os.environ.get("BENCH_ROUNDS", "2"))  # timed slices per side, interleaved
 # A subset while working on one scenario; `make bench` runs them all.
 ONLY = os.environ.get("BENCH_ONLY", "list,create,payload").split(",")
+# Our server's GraphQL engine, as `serve` reads it (fast unless set).
+ENGINE = os.environ.get("EDGEHOG_CREDS_ENGINE") or "fast"
 
 TARGETS: dict[str, tuple[str, Callable[[dict], bool]]] = {  # reported, never asserted
     "list": (
@@ -939,8 +943,8 @@ def main() -> None:
     pg_version = ensure_postgraphile()
     fx = asyncio.run(prepare_database())
     print(f"bench: {N_CREDENTIALS} credentials seeded in {DB_NAME}; {wrk_version}; "
-          f"PostGraphile {pg_version}; c={CONNECTIONS}, {WARMUP}s warm-up + {DURATION}s per side",
-          flush=True)
+          f"PostGraphile {pg_version}; c={CONNECTIONS}, {WARMUP}s warm-up + {DURATION}s per side; "
+          f"engine={ENGINE}", flush=True)
     with contextlib.ExitStack() as stack:
         servers = Servers(
             ours=stack.enter_context(our_server(fx)),
@@ -960,15 +964,17 @@ def main() -> None:
     report = table(results)
     print("\n" + report)
     RESULTS.mkdir(parents=True, exist_ok=True)
-    (RESULTS / "latest.json").write_text(json.dumps(results, indent=2) + "\n")
-    (RESULTS / "latest.txt").write_text(
-        f"# {datetime.now(UTC):%Y-%m-%d %H:%M} UTC, {tree_state()}, {os.cpu_count()} cores, "
-        f"{wrk_version}, PostGraphile {pg_version}, c={CONNECTIONS}, "
+    results["engine"] = ENGINE
+    header = (
+        f"# {datetime.now(UTC):%Y-%m-%d %H:%M} UTC, {tree_state()}, engine={ENGINE}, "
+        f"{os.cpu_count()} cores, {wrk_version}, PostGraphile {pg_version}, c={CONNECTIONS}, "
         f"{WARMUP}s warm-up + {DURATION}s per side in {ROUNDS} interleaved slices, "
         f"total {time.monotonic() - started:.0f}s, load average {load_before:.2f} before "
         f"and {load_average():.2f} after\n"
-        + report + "\n"
     )
+    for name in ("latest", f"latest-{ENGINE}"):
+        (RESULTS / f"{name}.json").write_text(json.dumps(results, indent=2) + "\n")
+        (RESULTS / f"{name}.txt").write_text(header + report + "\n")
     print(f"\nwrote {RESULTS.relative_to(ROOT)}/latest.json in {time.monotonic() - started:.0f}s")
 
 

@@ -7,17 +7,20 @@ import gc
 import json
 import os
 import re
+import secrets
 import socket
 import subprocess
 import sys
 import time
 
+import asyncpg
 import httpx
+import pytest
 
 from edgehog_creds.auth import generate_tenant_key_pair
 from edgehog_creds.cli import settle_gc
 
-from .conftest import ROOT
+from .conftest import ROOT, with_database
 
 CLI = [sys.executable, "-m", "edgehog_creds.cli"]
 
@@ -151,3 +154,68 @@ def test_serve_sets_the_gc_for_a_long_running_server():
     finally:
         gc.unfreeze()
         gc.set_threshold(*before)
+
+
+@pytest.fixture
+async def empty_database(server_url):
+    """A database of its own (serve --dev makes the `default` tenant with its own key)."""
+    name = f"edgehog_creds_cli_{secrets.token_hex(4)}"
+    admin = await asyncpg.connect(server_url)
+    await admin.execute(f'CREATE DATABASE "{name}"')
+    try:
+        yield with_database(server_url, name)
+    finally:
+        await admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+        await admin.close()
+
+
+@pytest.mark.parametrize("engine", ["fast", "strawberry"])
+def test_serve_logs_its_engine_and_serves_with_it(tmp_path, empty_database, engine):
+    port = free_port()
+    env = {
+        **os.environ,
+        "DATABASE_URL": empty_database,
+        "EDGEHOG_CREDS_DATA_DIR": str(tmp_path / "data"),
+        "EDGEHOG_CREDS_ENGINE": engine,
+    }
+    proc = subprocess.Popen(
+        [*CLI, "serve", "--dev", "--port", str(port)],
+        env=env,
+        cwd=ROOT,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+    )
+    try:
+        lines, token = [], None
+        deadline = time.monotonic() + 30
+        while time.monotonic() < deadline:
+            line = proc.stdout.readline()
+            if not line and proc.poll() is not None:
+                break  # it exited: what it said is in `lines`
+            lines.append(line)
+            if m := re.search(r'"Bearer ([^"]+)"', line):
+                token = m.group(1)
+            if "Application startup complete" in line:
+                break
+        output = "".join(lines)
+        assert re.search(rf"\bengine={engine}\b", output), output
+        response = httpx.post(
+            f"http://127.0.0.1:{port}/tenants/default/api",
+            json={"query": "{ listImageCredentials(first: 1) { count } }"},
+            headers={"Authorization": f"Bearer {token}"},
+        )
+        assert response.status_code == 200, response.text
+        assert "errors" not in response.json(), response.text
+    finally:
+        proc.terminate()
+        proc.wait(10)
+
+
+def test_an_unknown_engine_is_refused_in_one_line(tmp_path):
+    env = {"EDGEHOG_CREDS_ENGINE": "turbo", "EDGEHOG_CREDS_DATA_DIR": str(tmp_path)}
+    done = run(["migrate"], env)
+    assert done.returncode == 2
+    assert done.stderr.strip() == (
+        "edgehog-creds: EDGEHOG_CREDS_ENGINE must be one of fast, strawberry, got 'turbo'"
+    )
