@@ -38,7 +38,15 @@ class TenantService:
         details: dict[str, Any],
     ) -> None:
         """Record who did what, in the caller's transaction. Names and counts only."""
-        await self.audit_many(conn, action, entity_type, [(entity_id, details)])
+        await audit.record(
+            conn,
+            self.tenant_id,
+            actor=self.user.subject,
+            action=action,
+            entity_type=entity_type,
+            entity_id=entity_id,
+            details=details,
+        )
 
     async def audit_many(
         self,

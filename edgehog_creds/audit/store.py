@@ -36,6 +36,21 @@ _INSERT = (
 )
 
 
+async def record(
+    conn: Connection,
+    tenant_id: uuid.UUID,
+    *,
+    actor: str | None,
+    action: str,
+    entity_type: str,
+    entity_id: uuid.UUID,
+    details: dict[str, Any],
+) -> None:
+    await conn.execute(
+        _INSERT, tenant_id, actor, action, entity_type, entity_id, json.dumps(details)
+    )
+
+
 async def record_many(
     conn: Connection,
     tenant_id: uuid.UUID,
