@@ -1,7 +1,7 @@
 """The floor: our own store layer behind bare Starlette + asyncpg, without GraphQL.
 
 It answers the benchmark's requests with the same SQL the service runs
-(store/tables.py `page` with its total, credentials/store.py `insert` and its
+(store/pages.py `page` with its total, credentials/store.py `insert` and its
 audit record, deployments/payload_service.py `PayloadService.build` after the
 same device-token lookup, the same pool settings) and the same JSON shape, but
 with no GraphQL parsing, validation or execution, no JWT check and no access
@@ -42,7 +42,7 @@ from edgehog_creds.domain.listing import ListQuery, PageRequest, Sort
 from edgehog_creds.domain.principal import Device
 from edgehog_creds.domain.secret import Secret
 from edgehog_creds.domain.tenant import Tenant
-from edgehog_creds.store import tables
+from edgehog_creds.store import pages
 from edgehog_creds.tenants import store as tenants
 from edgehog_creds.vault import Vault, load_vault
 
@@ -89,7 +89,7 @@ def create_app(dsn: str, slug: str, vault: Vault) -> Starlette:
         request = PageRequest(first=int(variables.get("first", 50)), count=True)
         async with state["pool"].acquire() as conn:
             # The page the service reads when `count` is selected: one query.
-            page = await tables.page(conn, store.TABLE, state["tenant_id"], LABEL_ORDER, request)
+            page = await pages.page(conn, store.TABLE, state["tenant_id"], LABEL_ORDER, request)
         edges = [{"cursor": cursor(r.label), "node": node(r)} for r in page.items]
         page_info = {
             "hasNextPage": page.has_next_page,

@@ -16,7 +16,7 @@ from .audit import store as audit
 from .db import Connection, Database
 from .domain.listing import ListQuery, Page, PageRequest
 from .domain.principal import TenantUser
-from .store import tables
+from .store import pages, tables
 from .store.tables import Table
 
 T = TypeVar("T")
@@ -72,7 +72,7 @@ class TenantService:
 
     async def page(self, table: Table[T], query: ListQuery, request: PageRequest) -> Page[T]:
         async with self.db.connection() as conn:
-            return await tables.page(conn, table, self.tenant_id, query, request)
+            return await pages.page(conn, table, self.tenant_id, query, request)
 
     async def pages(
         self,
@@ -84,4 +84,4 @@ class TenantService:
     ) -> list[Page[T]]:
         """One page per key of `partition`, in key order, from the same few queries."""
         async with self.db.connection() as conn:
-            return await tables.pages(conn, table, self.tenant_id, query, request, partition, keys)
+            return await pages.pages(conn, table, self.tenant_id, query, request, partition, keys)

@@ -22,7 +22,7 @@ from ..domain.container import Container, ContainerSpec, check_settings
 from ..domain.errors import Collector, Conflict, DomainError, Invalid, NotFound
 from ..domain.listing import ListQuery, Page, PageRequest, Sort
 from ..service import TenantService
-from ..store import tables
+from ..store import pages, tables
 from . import containers_store, store
 from .model import APPLICATION, RELEASE, Application, Release, ReleaseWithContainers
 
@@ -285,7 +285,7 @@ class ApplicationsService(TenantService):
         self, containers: Sequence[Container], request: PageRequest
     ) -> Page[Container]:
         """A page of one release's containers (few: read whole, paged in memory)."""
-        return tables.page_of_list(containers_store.TABLE, containers, CONTAINER_ORDER, request)
+        return pages.page_of_list(containers_store.TABLE, containers, CONTAINER_ORDER, request)
 
     async def get_containers(self, ids: Sequence[uuid.UUID]) -> dict[uuid.UUID, Container]:
         return await self.by_ids(containers_store.TABLE, ids)
