@@ -110,7 +110,7 @@ def create_app(dsn: str, slug: str, vault: Vault) -> Starlette:
                 conn, state["tenant_id"], credentials_id,
                 label=label, username=given["username"].strip(), sealed=sealed,
             )
-            await audit.record_many(
+            await audit.record(
                 conn, state["tenant_id"], actor="bench", action="create",
                 entity_type=TYPE, events=[(credentials_id, {"label": label})],
             )

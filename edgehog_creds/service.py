@@ -38,15 +38,7 @@ class TenantService:
         details: dict[str, Any],
     ) -> None:
         """Record who did what, in the caller's transaction. Names and counts only."""
-        await audit.record(
-            conn,
-            self.tenant_id,
-            actor=self.user.subject,
-            action=action,
-            entity_type=entity_type,
-            entity_id=entity_id,
-            details=details,
-        )
+        await self.audit_many(conn, action, entity_type, [(entity_id, details)])
 
     async def audit_many(
         self,
@@ -56,7 +48,7 @@ class TenantService:
         events: Sequence[tuple[uuid.UUID, dict[str, Any]]],
     ) -> None:
         """One record per (entity id, details), in one round trip."""
-        await audit.record_many(
+        await audit.record(
             conn,
             self.tenant_id,
             actor=self.user.subject,

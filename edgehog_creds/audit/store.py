@@ -43,28 +43,14 @@ async def record(
     actor: str | None,
     action: str,
     entity_type: str,
-    entity_id: uuid.UUID,
-    details: dict[str, Any],
-) -> None:
-    await conn.execute(
-        _INSERT, tenant_id, actor, action, entity_type, entity_id, json.dumps(details)
-    )
-
-
-async def record_many(
-    conn: Connection,
-    tenant_id: uuid.UUID,
-    *,
-    actor: str | None,
-    action: str,
-    entity_type: str,
     events: Sequence[tuple[uuid.UUID, dict[str, Any]]],
 ) -> None:
     """One event per (entity id, details), in order, in one round trip."""
-    await conn.executemany(
-        _INSERT,
-        [
-            (tenant_id, actor, action, entity_type, entity_id, json.dumps(details))
-            for entity_id, details in events
-        ],
-    )
+    rows = [
+        (tenant_id, actor, action, entity_type, entity_id, json.dumps(details))
+        for entity_id, details in events
+    ]
+    if len(rows) == 1:
+        await conn.execute(_INSERT, *rows[0])  # one statement: cheaper than a batch of one
+    else:
+        await conn.executemany(_INSERT, rows)
