@@ -6,7 +6,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: run test lint schema bench clean
+.PHONY: run test lint schema bench clean edgehog-e2e edgehog-compat
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -30,6 +30,17 @@ schema: $(STAMP)
 
 bench: $(STAMP)
 	$(BIN)/python -m bench.run
+
+# Edgehog's own web UI against this service, in headless Chromium (needs node/npm,
+# /usr/bin/chromium, `pip install playwright`). E2E_ARGS: e.g. --only creds-delete, --keep.
+edgehog-e2e: $(STAMP)
+	$(if $(EDGEHOG),,$(error EDGEHOG=<path to an Edgehog checkout> is required))
+	$(BIN)/python -m tests.edgehog.e2e $(EDGEHOG) $(E2E_ARGS)
+
+# Every GraphQL operation of Edgehog's frontend, validated against schema.graphql.
+edgehog-compat: $(STAMP)
+	$(if $(EDGEHOG),,$(error EDGEHOG=<path to an Edgehog checkout> is required))
+	$(BIN)/python -m tests.edgehog.compat $(EDGEHOG) -v
 
 clean:
 	rm -rf $(VENV) .edgehog-creds-test
