@@ -1,0 +1,1 @@
+"""Networks: Docker networks that the containers of a release join."""

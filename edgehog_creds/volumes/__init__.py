@@ -1,0 +1,1 @@
+"""Volumes: named Docker volumes that the containers of a release mount."""
