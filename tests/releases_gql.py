@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import secrets
 from typing import Any
 
 from edgehog_creds.graphql.relay import parse_global_id
@@ -11,11 +12,10 @@ from .gql import DELETE as DELETE_CREDENTIALS
 __all__ = ["DELETE_CREDENTIALS"]
 
 CONTAINER_FIELDS = """
-  id
+  id name
   image { id reference credentials { id label } }
   imageCredentials { id label }
   credentialsDeleted
-  release { id version }
   hostname restartPolicy env { key value } portBindings binds networkMode extraHosts
   capAdd capDrop privileged readOnlyRootfs cpuPeriod cpuQuota cpuRealtimePeriod
   cpuRealtimeRuntime memory memoryReservation memorySwap memorySwappiness volumeDriver
@@ -38,6 +38,15 @@ mutation CreateApplication($input: CreateApplicationInput!) {
     errors { code fields message shortMessage }
   }
 }
+"""
+
+CREATE_CONTAINER = f"""
+mutation CreateContainer($input: CreateContainerInput!) {{
+  createContainer(input: $input) {{
+    result {{ {CONTAINER_FIELDS} }}
+    errors {{ code fields message shortMessage }}
+  }}
+}}
 """
 
 CREATE_RELEASE = f"""
@@ -73,11 +82,20 @@ query Release($id: ID!) {{ release(id: $id) {{ {RELEASE_FIELDS} }} }}
 
 
 def container(reference: str, credentials_id: str | None = None, **fields: Any) -> dict[str, Any]:
-    """A container in createRelease's input shape."""
+    """A container in createContainer's input shape (named when created, if not here)."""
     image: dict[str, Any] = {"reference": reference}
     if credentials_id is not None:
         image["imageCredentialsId"] = credentials_id
     return {"image": image, **fields}
+
+
+async def create_container(tenant: Any, given: dict[str, Any]) -> dict:
+    """createContainer with `given` (a unique name is made up when it has none)."""
+    body = await tenant.gql(
+        CREATE_CONTAINER, {"input": {"name": f"c-{secrets.token_hex(6)}", **given}}
+    )
+    assert "errors" not in body, body
+    return body["data"]["createContainer"]["result"]
 
 
 async def create_application(tenant: Any, name: str = "app", description: str = "") -> dict:
@@ -91,13 +109,15 @@ async def create_application(tenant: Any, name: str = "app", description: str = 
 async def create_release(
     tenant: Any, application_id: str, version: str, containers: list[dict[str, Any]] | None = None
 ) -> dict:
+    """A release of new containers: each of `containers` is created first (createContainer)."""
+    made = [await create_container(tenant, c) for c in containers or []]
     body = await tenant.gql(
         CREATE_RELEASE,
         {
             "input": {
                 "applicationId": application_id,
                 "version": version,
-                "containers": containers or [],
+                "containers": [{"id": c["id"]} for c in made],
             }
         },
     )

@@ -1,4 +1,4 @@
-"""createApplication, application(id), listApplications and node(id) for applications."""
+"""createApplication, application(id), applications and node(id) for applications."""
 
 from __future__ import annotations
 
@@ -17,7 +17,7 @@ query Node($id: ID!) { node(id: $id) { id ... on Application { name } } }
 LIST = """
 query List($first: Int, $last: Int, $after: String, $before: String,
            $sort: [ApplicationSortInput], $filter: ApplicationFilterInput) {
-  listApplications(first: $first, last: $last, after: $after, before: $before,
+  applications(first: $first, last: $last, after: $after, before: $before,
                    sort: $sort, filter: $filter) {
     count
     pageInfo { hasPreviousPage hasNextPage startCursor endCursor }
@@ -88,7 +88,7 @@ async def test_get_node_and_tenant_isolation(tenant, other_tenant):
     # The other tenant sees nothing: not by id, not by node, not in its list.
     assert (await other_tenant.gql(GET, {"id": app["id"]}))["data"]["application"] is None
     assert (await other_tenant.gql(NODE, {"id": app["id"]}))["data"]["node"] is None
-    listed = (await other_tenant.gql(LIST, {}))["data"]["listApplications"]
+    listed = (await other_tenant.gql(LIST, {}))["data"]["applications"]
     assert listed["count"] == 0 and listed["edges"] == []
 
 
@@ -103,12 +103,12 @@ async def test_list_sorts_filters_and_pages(tenant):
         await create_application(tenant, name, f"about {name}")
 
     body = await tenant.gql(LIST, {})
-    listed = body["data"]["listApplications"]
+    listed = body["data"]["applications"]
     assert [n["name"] for n in nodes(listed)] == ["charlie", "alpha", "bravo"]  # insertion order
     assert listed["count"] == 3
 
     body = await tenant.gql(LIST, {"sort": [{"field": "NAME", "order": "DESC"}], "first": 2})
-    page = body["data"]["listApplications"]
+    page = body["data"]["applications"]
     assert [n["name"] for n in nodes(page)] == ["charlie", "bravo"]
     assert page["pageInfo"]["hasNextPage"] is True
     body = await tenant.gql(
@@ -119,7 +119,7 @@ async def test_list_sorts_filters_and_pages(tenant):
             "after": page["pageInfo"]["endCursor"],
         },
     )
-    page = body["data"]["listApplications"]
+    page = body["data"]["applications"]
     assert [n["name"] for n in nodes(page)] == ["alpha"]
     assert page["pageInfo"]["hasPreviousPage"] is True
     assert page["pageInfo"]["hasNextPage"] is False
@@ -127,7 +127,7 @@ async def test_list_sorts_filters_and_pages(tenant):
     body = await tenant.gql(
         LIST, {"filter": {"or": [{"name": {"eq": "alpha"}}, {"description": {"contains": "bra"}}]}}
     )
-    assert sorted(n["name"] for n in nodes(body["data"]["listApplications"])) == [
+    assert sorted(n["name"] for n in nodes(body["data"]["applications"])) == [
         "alpha",
         "bravo",
     ]

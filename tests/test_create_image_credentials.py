@@ -40,7 +40,7 @@ async def test_error_shape_matches_edgehog_and_the_spec(tenant):
     assert body["data"] == {"createImageCredentials": None}
     assert body["errors"] == [
         {
-            "message": "label has already been taken",
+            "message": "has already been taken",
             "path": ["createImageCredentials"],
             "code": "unique",
             "fields": ["label"],

@@ -1,4 +1,5 @@
-"""deleteApplication: takes its releases and containers along, refused while deployed."""
+"""deleteApplication: takes its releases along (their containers stay), refused while
+deployed."""
 
 from __future__ import annotations
 
@@ -12,6 +13,7 @@ from .releases_gql import (
     container,
     create_application,
     create_release,
+    nodes,
     problems,
     uuid_of,
 )
@@ -53,9 +55,23 @@ async def test_deletes_application_with_its_releases(tenant, pool):
     )
     assert (
         await pool.fetchval(
-            "SELECT count(*) FROM containers WHERE release_id = ANY($1::uuid[])", release_ids
+            "SELECT count(*) FROM release_containers WHERE release_id = ANY($1::uuid[])",
+            release_ids,
         )
         == 0
+    )
+    # The containers stay: a container is a resource of its own, not the release's.
+    listed = [n["id"] for r in releases for n in nodes(r["containers"])]
+    assert len(listed) == 4
+    assert (
+        await pool.fetchval(
+            "SELECT count(*) FROM containers WHERE id = ANY($1::uuid[])",
+            [uuid_of(i) for i in listed],
+        )
+        == 4
+    )
+    assert (
+        await pool.fetchval("SELECT count(*) FROM containers WHERE tenant_id = $1", tenant.id) == 5
     )
     audit = await pool.fetch(
         "SELECT entity_type, entity_id, details FROM audit_events"

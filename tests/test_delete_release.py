@@ -1,4 +1,5 @@
-"""deleteRelease: gone with its containers, audited, refused while deployed."""
+"""deleteRelease: the release goes, its containers stay (Edgehog's rule), audited,
+refused while deployed."""
 
 from __future__ import annotations
 
@@ -12,6 +13,7 @@ from edgehog_creds.graphql.relay import to_global_id
 from .gql import create as create_credentials
 from .gql import until_a_statement_waits_for_a_lock
 from .releases_gql import (
+    CREATE_RELEASE,
     DELETE_RELEASE,
     RELEASE,
     container,
@@ -21,6 +23,12 @@ from .releases_gql import (
     problems,
     uuid_of,
 )
+
+CONTAINER = """
+query Container($id: ID!) {
+  container(id: $id) { id name hostname imageCredentials { id label } releases { count } }
+}
+"""
 
 
 async def add_device(conn, tenant_id: uuid.UUID) -> uuid.UUID:
@@ -43,7 +51,7 @@ async def add_deployment(conn, tenant_id: uuid.UUID, device_id: uuid.UUID, relea
     )
 
 
-async def test_deletes_release_and_containers_and_records_who(tenant, pool):
+async def test_deletes_the_release_its_containers_stay_and_records_who(tenant, pool):
     credentials = await create_credentials(tenant, "c")
     app = await create_application(tenant)
     release = await create_release(
@@ -52,6 +60,7 @@ async def test_deletes_release_and_containers_and_records_who(tenant, pool):
         "1.0.0",
         [container("nginx", credentials["id"], hostname="a"), container("redis")],
     )
+    listed = nodes(release["containers"])
 
     body = await tenant.gql(DELETE_RELEASE, {"id": release["id"]})
     assert "errors" not in body, body
@@ -64,10 +73,22 @@ async def test_deletes_release_and_containers_and_records_who(tenant, pool):
     release_id = uuid_of(release["id"])
     assert await pool.fetchval("SELECT count(*) FROM releases WHERE id = $1", release_id) == 0
     assert (
-        await pool.fetchval("SELECT count(*) FROM containers WHERE release_id = $1", release_id)
+        await pool.fetchval(
+            "SELECT count(*) FROM release_containers WHERE release_id = $1", release_id
+        )
         == 0
     )
     assert (await tenant.gql(RELEASE, {"id": release["id"]}))["data"]["release"] is None
+    # The containers stay, as they were, listed by no release now.
+    for node in listed:
+        body = await tenant.gql(CONTAINER, {"id": node["id"]})
+        assert body["data"]["container"] == {
+            "id": node["id"],
+            "name": node["name"],
+            "hostname": node["hostname"],
+            "imageCredentials": node["imageCredentials"],
+            "releases": {"count": 0},
+        }
     audit = await pool.fetch(
         "SELECT actor, action, details FROM audit_events"
         " WHERE tenant_id = $1 AND entity_id = $2 ORDER BY at",
@@ -82,12 +103,56 @@ async def test_deletes_release_and_containers_and_records_who(tenant, pool):
         "version": "1.0.0",
         "application_id": str(uuid_of(app["id"])),
     }
+    # No container was deleted, so nothing of theirs was audited as deleted.
+    assert (
+        await pool.fetchval(
+            "SELECT count(*) FROM audit_events WHERE tenant_id = $1 AND entity_type = 'Container'"
+            " AND action = 'delete'",
+            tenant.id,
+        )
+        == 0
+    )
 
-    # Gone: a second delete finds nothing, and the version is free again.
+    # Gone: a second delete finds nothing, and the version is free again, for
+    # a release of the very same containers.
     body = await tenant.gql(DELETE_RELEASE, {"id": release["id"]})
     assert body["data"] == {"deleteRelease": None}
     assert problems(body) == [("not_found", "id")]
-    await create_release(tenant, app["id"], "1.0.0")
+    again = await tenant.gql(
+        CREATE_RELEASE,
+        {
+            "input": {
+                "applicationId": app["id"],
+                "version": "1.0.0",
+                "containers": [{"id": n["id"]} for n in listed],
+            }
+        },
+    )
+    assert [n["id"] for n in nodes(again["data"]["createRelease"]["result"]["containers"])] == [
+        n["id"] for n in listed
+    ]
+
+
+async def test_deleting_one_release_leaves_the_others_listing_its_containers(tenant):
+    app = await create_application(tenant)
+    first = await create_release(tenant, app["id"], "1.0.0", [container("nginx")])
+    shared = nodes(first["containers"])[0]
+    body = await tenant.gql(
+        CREATE_RELEASE,
+        {
+            "input": {
+                "applicationId": app["id"],
+                "version": "2.0.0",
+                "containers": [{"id": shared["id"]}],
+            }
+        },
+    )
+    second = body["data"]["createRelease"]["result"]
+    assert "errors" not in await tenant.gql(DELETE_RELEASE, {"id": first["id"]})
+    kept = (await tenant.gql(RELEASE, {"id": second["id"]}))["data"]["release"]
+    assert [n["id"] for n in nodes(kept["containers"])] == [shared["id"]]
+    body = await tenant.gql(CONTAINER, {"id": shared["id"]})
+    assert body["data"]["container"]["releases"] == {"count": 1}
 
 
 async def test_refused_while_deployed(tenant, pool):
@@ -103,7 +168,7 @@ async def test_refused_while_deployed(tenant, pool):
     assert body["data"] == {"deleteRelease": None}
     assert problems(body) == [("invalid", "id")]
     assert body["errors"][0]["message"] == (
-        "id is deployed to 2 device(s); delete those deployments before the release"
+        "is deployed to 2 device(s); delete those deployments before the release"
     )
     # Nothing changed, nothing recorded.
     assert (await tenant.gql(RELEASE, {"id": release["id"]}))["data"]["release"] == release

@@ -1,13 +1,22 @@
-"""ImageCredentials.containers (the audit trail) and deleting credentials still in use."""
+"""ImageCredentials.containers (the audit trail) and deleting credentials still in use.
+
+Credentials belong to images (one per reference and credentials); the
+containers listed are those whose image is pulled with them, each once,
+however many releases list it.
+"""
 
 from __future__ import annotations
 
+import json
+
 from .gql import create as create_credentials
 from .releases_gql import (
+    CREATE_RELEASE,
     DELETE_CREDENTIALS,
     RELEASE,
     container,
     create_application,
+    create_container,
     create_release,
     nodes,
     uuid_of,
@@ -22,7 +31,10 @@ query Containers($id: ID!, $first: Int, $after: String, $last: Int, $before: Str
       pageInfo { hasPreviousPage hasNextPage startCursor endCursor }
       edges {
         cursor
-        node { id hostname image { reference } release { id version application { name } } }
+        node {
+          id hostname image { reference }
+          releases { edges { node { id version application { name } } } }
+        }
       }
     }
   }
@@ -35,11 +47,18 @@ query {
     edges { node { label containers(first: 2) {
       count
       pageInfo { hasNextPage }
-      edges { node { hostname release { version } } }
+      edges { node { hostname releases { edges { node { version } } } } }
     } } }
   }
 }
 """
+
+
+async def detached_images(pool, tenant) -> int:
+    return await pool.fetchval(
+        "SELECT count(*) FROM images WHERE tenant_id = $1 AND credentials_deleted_at IS NOT NULL",
+        tenant.id,
+    )
 
 
 async def setup(tenant):
@@ -73,14 +92,13 @@ async def test_lists_the_containers_using_credentials_with_their_releases(tenant
     connection = body["data"]["imageCredentials"]["containers"]
     assert connection["count"] == 3
     assert [
-        (n["hostname"], n["image"]["reference"], n["release"]["version"]) for n in nodes(connection)
-    ] == [("a", "nginx", "1.0.0"), ("c", "nginx:2", "2.0.0"), ("d", "app", "2.0.0")]
-    assert nodes(connection)[0]["release"] == {
-        "id": one["id"],
-        "version": "1.0.0",
-        "application": {"name": "fleet"},
-    }
-    assert nodes(connection)[1]["release"]["id"] == two["id"]
+        (n["hostname"], n["image"]["reference"], [r["version"] for r in nodes(n["releases"])])
+        for n in nodes(connection)
+    ] == [("a", "nginx", ["1.0.0"]), ("c", "nginx:2", ["2.0.0"]), ("d", "app", ["2.0.0"])]
+    assert nodes(nodes(connection)[0]["releases"]) == [
+        {"id": one["id"], "version": "1.0.0", "application": {"name": "fleet"}}
+    ]
+    assert nodes(nodes(connection)[1]["releases"])[0]["id"] == two["id"]
 
     body = await tenant.gql(CONTAINERS, {"id": ecr["id"]})
     assert [n["hostname"] for n in nodes(body["data"]["imageCredentials"]["containers"])] == ["b"]
@@ -122,10 +140,10 @@ async def test_every_credentials_of_a_list_gets_its_own_containers(tenant):
     }
     assert by_label["hub"]["count"] == 3
     assert by_label["hub"]["pageInfo"]["hasNextPage"] is True
-    assert [(n["hostname"], n["release"]["version"]) for n in nodes(by_label["hub"])] == [
-        ("a", "1.0.0"),
-        ("c", "2.0.0"),
-    ]
+    assert [
+        (n["hostname"], [r["version"] for r in nodes(n["releases"])])
+        for n in nodes(by_label["hub"])
+    ] == [("a", ["1.0.0"]), ("c", ["2.0.0"])]
     assert by_label["ecr"]["count"] == 1
     assert by_label["ecr"]["pageInfo"]["hasNextPage"] is False
     assert [n["hostname"] for n in nodes(by_label["ecr"])] == ["b"]
@@ -144,12 +162,12 @@ async def test_deleting_credentials_in_use_detaches_their_containers(tenant, poo
     }
     # The sealed password left the database with the row, at once.
     assert await pool.fetchval("SELECT count(*) FROM image_credentials WHERE id = $1", hub_id) == 0
+    # Its images lost them, and say so.
     assert (
-        await pool.fetchval(
-            "SELECT count(*) FROM containers WHERE image_credentials_id = $1", hub_id
-        )
+        await pool.fetchval("SELECT count(*) FROM images WHERE image_credentials_id = $1", hub_id)
         == 0
     )
+    assert await detached_images(pool, tenant) == 3
 
     release_one = (await tenant.gql(RELEASE, {"id": one["id"]}))["data"]["release"]
     release_two = (await tenant.gql(RELEASE, {"id": two["id"]}))["data"]["release"]
@@ -194,3 +212,52 @@ async def test_nothing_of_one_tenant_is_visible_to_another(tenant, other_tenant)
     ] == ["x"]
     body = await tenant.gql(CONTAINERS, {"id": hub["id"]})
     assert body["data"]["imageCredentials"]["containers"]["count"] == 3
+
+
+async def test_a_container_is_listed_once_and_an_image_counts_its_containers(tenant, pool):
+    hub = await create_credentials(tenant, "hub")
+    app = await create_application(tenant)
+    # Two containers of one image (same reference, same credentials).
+    first = await create_container(tenant, container("nginx", hub["id"], hostname="one"))
+    second = await create_container(tenant, container("nginx", hub["id"], hostname="two"))
+    assert first["image"]["id"] == second["image"]["id"]
+    # The first is in two releases.
+    for version, listed in (("1.0.0", [first]), ("2.0.0", [first, second])):
+        body = await tenant.gql(
+            CREATE_RELEASE,
+            {
+                "input": {
+                    "applicationId": app["id"],
+                    "version": version,
+                    "containers": [{"id": c["id"]} for c in listed],
+                }
+            },
+        )
+        assert "errors" not in body, body
+
+    body = await tenant.gql(CONTAINERS, {"id": hub["id"]})
+    connection = body["data"]["imageCredentials"]["containers"]
+    assert connection["count"] == 2
+    assert [
+        (n["hostname"], [r["version"] for r in nodes(n["releases"])]) for n in nodes(connection)
+    ] == [("one", ["1.0.0", "2.0.0"]), ("two", ["2.0.0"])]
+
+    # One image detached, two containers that ran it.
+    body = await tenant.gql(DELETE_CREDENTIALS, {"id": hub["id"]})
+    assert body["data"]["deleteImageCredentials"]["detachedContainerCount"] == 2
+    assert await detached_images(pool, tenant) == 1
+    audit = await pool.fetchval(
+        "SELECT details FROM audit_events WHERE entity_id = $1 AND action = 'delete'",
+        uuid_of(hub["id"]),
+    )
+    assert json.loads(audit) == {"label": "hub", "detached_containers": 2}
+
+
+async def test_containers_not_in_any_release_are_listed_too(tenant):
+    hub = await create_credentials(tenant, "hub")
+    made = await create_container(tenant, container("nginx", hub["id"], hostname="loose"))
+    body = await tenant.gql(CONTAINERS, {"id": hub["id"]})
+    connection = body["data"]["imageCredentials"]["containers"]
+    assert [(n["id"], n["hostname"], n["releases"]["edges"]) for n in nodes(connection)] == [
+        (made["id"], "loose", [])
+    ]

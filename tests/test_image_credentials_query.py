@@ -93,26 +93,30 @@ async def test_there_is_no_update_mutation():
     assert not [n for n in names if n.lower().startswith("update") and "credential" in n.lower()]
 
 
-async def test_delete_waits_for_a_release_being_created_with_the_credentials(tenant, pool):
+async def test_delete_waits_for_a_container_being_created_with_the_credentials(tenant, pool):
     import asyncio
 
-    from .releases_gql import container, create_application, create_release
+    from edgehog_creds.containers import store as containers_store
+    from edgehog_creds.domain.container import ContainerSpec
+    from edgehog_creds.store import tables
+
+    from .releases_gql import container, create_container
 
     made = await create(tenant, "hub")
-    app = await create_application(tenant)
-    release = await create_release(tenant, app["id"], "1.0.0", [container("nginx", made["id"])])
+    await create_container(tenant, container("nginx", made["id"]))
     _, credentials_id = parse_global_id(made["id"])
-    _, release_id = parse_global_id(release["id"])
-    # Another transaction is adding a container that uses the credentials.
+    # Another transaction is creating a container whose new image uses the
+    # credentials, as ContainersService.create does: the credentials are
+    # KEY SHARE-locked when checked, the image and the container written after.
     async with pool.acquire() as conn:
         tx = conn.transaction()
         await tx.start()
-        await conn.execute(
-            "INSERT INTO containers (tenant_id, release_id, position, image_reference,"
-            " image_credentials_id) VALUES ($1, $2, 1, 'redis', $3)",
-            tenant.id,
-            release_id,
-            credentials_id,
+        assert credentials_id in await tables.existing(
+            conn, "image_credentials", tenant.id, [credentials_id], lock=True
+        )
+        image = await containers_store.image_for(conn, tenant.id, "redis", credentials_id)
+        await containers_store.insert_container(
+            conn, tenant.id, name="racing", image_id=image.id, spec=ContainerSpec()
         )
         deleting = asyncio.create_task(tenant.gql(DELETE, {"id": made["id"]}))
         await until_a_statement_waits_for_a_lock(pool)
@@ -120,4 +124,38 @@ async def test_delete_waits_for_a_release_being_created_with_the_credentials(ten
         await tx.commit()
     body = await deleting
     assert "errors" not in body, body
+    # Both containers, the one written meanwhile included, lost the credentials.
     assert body["data"]["deleteImageCredentials"]["detachedContainerCount"] == 2
+    assert (
+        await pool.fetchval(
+            "SELECT count(*) FROM images WHERE tenant_id = $1 AND credentials_deleted_at IS NULL",
+            tenant.id,
+        )
+        == 0
+    )
+
+
+async def test_an_image_written_without_the_lock_cannot_outlive_its_credentials(tenant, pool):
+    import asyncpg
+
+    made = await create(tenant, "hub")
+    _, credentials_id = parse_global_id(made["id"])
+    # A writer that skips the check: its image's key is checked at commit
+    # (deferred), after the delete, and refused.
+    async with pool.acquire() as conn:
+        tx = conn.transaction()
+        await tx.start()
+        await conn.execute(
+            "INSERT INTO images (tenant_id, reference, image_credentials_id) VALUES ($1, 'x', $2)",
+            tenant.id,
+            credentials_id,
+        )
+        body = await tenant.gql(DELETE, {"id": made["id"]})
+        assert body["data"]["deleteImageCredentials"]["detachedContainerCount"] == 0
+        try:
+            await tx.commit()
+        except asyncpg.ForeignKeyViolationError:
+            pass
+        else:
+            raise AssertionError("an image kept credentials that were deleted")
+    assert await pool.fetchval("SELECT count(*) FROM images WHERE tenant_id = $1", tenant.id) == 0

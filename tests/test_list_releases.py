@@ -1,25 +1,39 @@
-"""listReleases, Application.releases and Release.containers: sort, filter, pages, cursors."""
+"""Application.releases, release(id) and Release.containers: sort, filter, pages, cursors.
+
+Releases have no root list (Edgehog has none): they are read under their
+application, or one by id.
+"""
 
 from __future__ import annotations
+
+import uuid
+
+from edgehog_creds.graphql.relay import to_global_id
 
 from .releases_gql import container, create_application, create_release, nodes, problems
 
 LIST = """
-query List($first: Int, $last: Int, $after: String, $before: String,
+query List($id: ID!, $first: Int, $last: Int, $after: String, $before: String,
            $sort: [ReleaseSortInput], $filter: ReleaseFilterInput) {
-  listReleases(first: $first, last: $last, after: $after, before: $before,
-               sort: $sort, filter: $filter) {
-    count
-    pageInfo { hasPreviousPage hasNextPage startCursor endCursor }
-    edges { cursor node { id version application { name } } }
+  application(id: $id) {
+    releases(first: $first, last: $last, after: $after, before: $before,
+             sort: $sort, filter: $filter) {
+      count
+      pageInfo { hasPreviousPage hasNextPage startCursor endCursor }
+      edges { cursor node { id version application { name } } }
+    }
   }
 }
+"""
+
+ONE = """
+query One($id: ID!) { release(id: $id) { id version applicationId application { name } } }
 """
 
 APPLICATIONS = """
 query Apps($first: Int, $last: Int, $after: String, $before: String,
            $sort: [ReleaseSortInput], $filter: ReleaseFilterInput) {
-  listApplications(sort: [{field: NAME}]) {
+  applications(sort: [{field: NAME}]) {
     edges { node {
       name
       releases(first: $first, last: $last, after: $after, before: $before,
@@ -47,9 +61,7 @@ query Containers($id: ID!, $first: Int, $last: Int, $after: String, $before: Str
 
 
 def releases_by_application(body: dict) -> dict[str, dict]:
-    return {
-        e["node"]["name"]: e["node"]["releases"] for e in body["data"]["listApplications"]["edges"]
-    }
+    return {e["node"]["name"]: e["node"]["releases"] for e in body["data"]["applications"]["edges"]}
 
 
 def versions(connection: dict) -> list[str]:
@@ -65,50 +77,73 @@ async def three_applications(tenant) -> dict[str, dict]:
     return apps
 
 
-async def test_list_releases_sorts_filters_and_pages(tenant, other_tenant):
+async def test_an_applications_releases_sort_filter_and_page(tenant, other_tenant):
     apps = await three_applications(tenant)
-    listed = (await tenant.gql(LIST, {}))["data"]["listReleases"]
-    assert versions(listed) == ["1.0.0", "1.10.0", "1.9.0", "0.1.0"]
-    assert [n["application"]["name"] for n in nodes(listed)] == ["alpha"] * 3 + ["bravo"]
-    assert listed["count"] == 4
+    alpha = apps["alpha"]["id"]
+
+    async def listed(**variables) -> dict:
+        body = await tenant.gql(LIST, {"id": alpha, **variables})
+        assert "errors" not in body, body
+        return body["data"]["application"]["releases"]
+
+    everything = await listed()
+    assert versions(everything) == ["1.0.0", "1.10.0", "1.9.0"]  # oldest first
+    assert [n["application"]["name"] for n in nodes(everything)] == ["alpha"] * 3
+    assert everything["count"] == 3
 
     # Versions sort as text, as Edgehog sorts them.
-    body = await tenant.gql(LIST, {"sort": [{"field": "VERSION", "order": "DESC"}], "first": 2})
-    page = body["data"]["listReleases"]
+    page = await listed(sort=[{"field": "VERSION", "order": "DESC"}], first=2)
     assert versions(page) == ["1.9.0", "1.10.0"]
     assert page["pageInfo"]["hasNextPage"] is True
-    body = await tenant.gql(
-        LIST,
-        {
-            "sort": [{"field": "VERSION", "order": "DESC"}],
-            "first": 2,
-            "after": page["pageInfo"]["endCursor"],
-        },
+    page = await listed(
+        sort=[{"field": "VERSION", "order": "DESC"}], first=2, after=page["pageInfo"]["endCursor"]
     )
-    page = body["data"]["listReleases"]
-    assert versions(page) == ["1.0.0", "0.1.0"]
+    assert versions(page) == ["1.0.0"]
     assert page["pageInfo"]["hasPreviousPage"] is True and page["pageInfo"]["hasNextPage"] is False
 
-    body = await tenant.gql(LIST, {"last": 1})
-    assert versions(body["data"]["listReleases"]) == ["0.1.0"]
+    page = await listed(last=1)
+    assert versions(page) == ["1.9.0"]
+    page = await listed(last=1, before=page["pageInfo"]["startCursor"])
+    assert versions(page) == ["1.10.0"]
+    assert page["pageInfo"]["hasPreviousPage"] is True and page["pageInfo"]["hasNextPage"] is True
 
-    body = await tenant.gql(
-        LIST,
-        {
-            "filter": {
-                "applicationId": {"eq": apps["alpha"]["id"]},
-                "version": {"stringStartsWith": "1.1"},
-            }
-        },
-    )
-    assert versions(body["data"]["listReleases"]) == ["1.10.0"]
-    assert body["data"]["listReleases"]["count"] == 1
+    page = await listed(filter={"version": {"stringStartsWith": "1.1"}})
+    assert versions(page) == ["1.10.0"] and page["count"] == 1
+    page = await listed(filter={"application": {"name": {"eq": "alpha"}}})
+    assert page["count"] == 3
+    page = await listed(filter={"applicationId": {"eq": apps["bravo"]["id"]}})
+    assert page["count"] == 0  # bravo's releases are not alpha's
 
-    body = await tenant.gql(LIST, {"filter": {"applicationId": {"eq": "bogus"}}})
+    body = await tenant.gql(LIST, {"id": alpha, "filter": {"applicationId": {"eq": "bogus"}}})
     assert problems(body) == [("invalid_primary_key", "filter.applicationId")]
 
-    theirs = (await other_tenant.gql(LIST, {}))["data"]["listReleases"]
-    assert theirs["count"] == 0 and theirs["edges"] == []
+    # Another tenant sees neither the application nor its releases.
+    assert (await other_tenant.gql(LIST, {"id": alpha}))["data"]["application"] is None
+    release_id = nodes(everything)[0]["id"]
+    assert (await other_tenant.gql(ONE, {"id": release_id}))["data"]["release"] is None
+
+
+async def test_one_release_by_id(tenant):
+    apps = await three_applications(tenant)
+    body = await tenant.gql(LIST, {"id": apps["bravo"]["id"]})
+    (listed,) = nodes(body["data"]["application"]["releases"])
+    body = await tenant.gql(ONE, {"id": listed["id"]})
+    assert body["data"]["release"] == {
+        "id": listed["id"],
+        "version": "0.1.0",
+        "applicationId": apps["bravo"]["id"],
+        "application": {"name": "bravo"},
+    }
+    missing = to_global_id("Release", uuid.uuid4())
+    assert (await tenant.gql(ONE, {"id": missing})) == {"data": {"release": None}}
+    body = await tenant.gql(ONE, {"id": "nope"})
+    assert problems(body) == [("invalid_primary_key", "id")]
+
+
+async def test_there_is_no_root_list_of_releases(tenant):
+    body = await tenant.gql("{ listReleases { count } }")
+    assert body["data"] is None
+    assert "listReleases" in body["errors"][0]["message"]
 
 
 async def test_application_releases_page_under_every_application(tenant):
@@ -205,8 +240,9 @@ async def test_release_containers_page_in_place_order(tenant):
     body = await tenant.gql(CONTAINERS, {"id": release["id"], "last": 0})
     assert hostnames(body) == []
 
-    # A cursor made under another sort (listReleases') is refused, as are bad sizes.
-    other = (await tenant.gql(LIST, {}))["data"]["listReleases"]["pageInfo"]["endCursor"]
+    # A cursor made under another sort (Application.releases') is refused, as are bad sizes.
+    listed = await tenant.gql(LIST, {"id": app["id"]})
+    other = listed["data"]["application"]["releases"]["pageInfo"]["endCursor"]
     body = await tenant.gql(CONTAINERS, {"id": release["id"], "after": other})
     assert problems(body) == [("invalid", "after")]
     body = await tenant.gql(CONTAINERS, {"id": release["id"], "first": 251})

@@ -1,6 +1,9 @@
 """No N+1: listing releases with containers, images and credentials costs a fixed
 number of SQL queries, however many releases and containers are listed.
 
+Releases are listed under their application (there is no root list, as in
+Edgehog); each container says which releases list it (Container.releases).
+
 The app under test is the real one, built around the real pool wrapped so
 that every statement run on a connection it hands out is logged (asyncpg's
 query logger); the count is read per GraphQL request.
@@ -110,26 +113,28 @@ def _auth(tenant: Any) -> dict[str, str]:
 
 
 LIST_RELEASES = """
-query List($first: Int) {
-  listReleases(first: $first) {
-    count
-    edges { node {
-      id version
-      application { id name }
-      containers { count edges { node {
-        id hostname credentialsDeleted
-        image { id reference credentials { id label } }
-        imageCredentials { id label username }
-        release { id version }
-      } } }
-    } }
+query List($id: ID!, $first: Int) {
+  application(id: $id) {
+    releases(first: $first) {
+      count
+      edges { node {
+        id version
+        application { id name }
+        containers { count edges { node {
+          id name hostname credentialsDeleted
+          image { id reference credentials { id label } }
+          imageCredentials { id label username }
+          releases { count edges { node { id version } } }
+        } } }
+      } }
+    }
   }
 }
 """
 
 LIST_APPLICATIONS = """
 query Apps($names: [String!]) {
-  listApplications(filter: {name: {in: $names}}) {
+  applications(filter: {name: {in: $names}}) {
     edges { node {
       name
       releases(first: 50) {
@@ -139,7 +144,7 @@ query Apps($names: [String!]) {
           application { name }
           containers { edges { node {
             image { reference credentials { label } }
-            release { version application { name } }
+            releases { edges { node { version application { name } } } }
           } } }
         } }
       }
@@ -153,7 +158,9 @@ query Creds($labels: [String!]) {
   listImageCredentials(filter: {label: {in: $labels}}) {
     edges { node {
       label
-      containers(first: 100) { count edges { node { hostname release { version } } } }
+      containers(first: 100) { count edges { node {
+        hostname releases { edges { node { version } } }
+      } } }
     } }
   }
 }
@@ -187,14 +194,18 @@ async def fifty_releases(tenant: Any, applications: int) -> list[dict]:
 
 async def test_listing_releases_costs_the_same_for_5_and_for_50(tenant, counted):
     await fifty_releases(tenant, applications=1)
+    apps = await tenant.gql("{ applications { edges { node { id } } } }")
+    app_id = nodes(apps["data"]["applications"])[0]["id"]
 
-    few, few_queries = await run_counted(counted, tenant, LIST_RELEASES, {"first": 5})
-    many, many_queries = await run_counted(counted, tenant, LIST_RELEASES, {"first": 50})
+    few, few_queries = await run_counted(counted, tenant, LIST_RELEASES, {"id": app_id, "first": 5})
+    many, many_queries = await run_counted(
+        counted, tenant, LIST_RELEASES, {"id": app_id, "first": 50}
+    )
     assert "errors" not in many, many
 
-    listed = many["data"]["listReleases"]
+    listed = many["data"]["application"]["releases"]
     assert listed["count"] == 50 and len(listed["edges"]) == 50
-    assert len(few["data"]["listReleases"]["edges"]) == 5
+    assert len(few["data"]["application"]["releases"]["edges"]) == 5
     for n, release in enumerate(nodes(listed)):
         assert release["version"] == f"1.{n}.0"
         assert release["application"]["name"] == "app00"
@@ -204,11 +215,15 @@ async def test_listing_releases_costs_the_same_for_5_and_for_50(tenant, counted)
             assert c["image"]["reference"] == f"registry.example.com/app{k}:{n}"
             assert c["image"]["credentials"]["label"] == f"c{k}"
             assert c["imageCredentials"]["id"] == c["image"]["credentials"]["id"]
-            assert c["release"] == {"id": release["id"], "version": release["version"]}
+            assert c["releases"] == {
+                "count": 1,
+                "edges": [{"node": {"id": release["id"], "version": release["version"]}}],
+            }
 
-    # The page with its count, the applications, the containers, the credentials.
+    # The application, its releases and their count, their containers, the
+    # images, the credentials, and the releases of every container and their count.
     assert len(many_queries) == len(few_queries), (few_queries, many_queries)
-    assert len(many_queries) == 4, many_queries
+    assert len(many_queries) == 8, many_queries
 
 
 async def test_releases_under_every_application_cost_the_same_for_2_and_10(tenant, counted):
@@ -219,7 +234,7 @@ async def test_releases_under_every_application_cost_the_same_for_2_and_10(tenan
     many, many_queries = await run_counted(counted, tenant, LIST_APPLICATIONS, {"names": names})
     assert "errors" not in many, many
 
-    apps = nodes(many["data"]["listApplications"])
+    apps = nodes(many["data"]["applications"])
     assert [a["name"] for a in apps] == names
     for i, app in enumerate(apps):
         assert app["releases"]["count"] == 5
@@ -234,12 +249,13 @@ async def test_releases_under_every_application_cost_the_same_for_2_and_10(tenan
                 "c2",
             ]
             for c in nodes(release["containers"]):
-                assert c["release"]["application"]["name"] == app["name"]
-    assert len(few["data"]["listApplications"]["edges"]) == 2
+                assert [r["application"]["name"] for r in nodes(c["releases"])] == [app["name"]]
+    assert len(few["data"]["applications"]["edges"]) == 2
 
-    # Applications, their releases (one query, with one count), containers, credentials.
+    # Applications, their releases and one count, containers, images, credentials, and
+    # the releases of every container.
     assert len(many_queries) == len(few_queries), (few_queries, many_queries)
-    assert len(many_queries) == 5, many_queries
+    assert len(many_queries) == 7, many_queries
 
 
 async def test_containers_under_every_credentials_cost_the_same_for_1_and_3(tenant, counted):
@@ -255,12 +271,12 @@ async def test_containers_under_every_credentials_cost_the_same_for_1_and_3(tena
         assert [c["hostname"] for c in nodes(credentials["containers"])] == [
             f"r{n}c{k}" for n in range(50)
         ]
-        assert [c["release"]["version"] for c in nodes(credentials["containers"])] == [
-            f"1.{n}.0" for n in range(50)
-        ]
+        assert [
+            [r["version"] for r in nodes(c["releases"])] for c in nodes(credentials["containers"])
+        ] == [[f"1.{n}.0"] for n in range(50)]
     assert len(few["data"]["listImageCredentials"]["edges"]) == 1
 
-    # Credentials, their containers (one query, with one count), the releases.
+    # Credentials, their containers and one count, the releases of every container.
     assert len(many_queries) == len(few_queries), (few_queries, many_queries)
     assert len(many_queries) == 4, many_queries
 
@@ -272,8 +288,77 @@ async def test_nothing_is_counted_unless_count_is_selected(tenant, counted):
     assert without != LIST_APPLICATIONS
     body, queries = await run_counted(counted, tenant, without, {"names": names})
     assert "errors" not in body, body
-    apps = nodes(body["data"]["listApplications"])
+    apps = nodes(body["data"]["applications"])
     assert [len(nodes(app["releases"])) for app in apps] == [5] * 10
-    # Applications, their releases, containers, credentials: no GROUP BY for counts.
-    assert len(queries) == 4, queries
+    # Applications, their releases, containers, images, credentials, the releases of
+    # every container: no GROUP BY for counts.
+    assert len(queries) == 6, queries
     assert not any("count(*)" in q for q in queries), queries
+
+
+LIST_CONTAINERS = """
+query Containers($first: Int) {
+  containers(first: $first) {
+    count
+    edges { node {
+      id name
+      image { reference credentials { label } }
+      imageCredentials { label }
+      containerVolumes { count edges { node { target volumeId } } }
+      networks { edges { node { id } } }
+      deviceMappings { edges { node { pathOnHost } } }
+      deviceRequests { edges { node { driver } } }
+      releases { edges { node { version } } }
+    } }
+  }
+}
+"""
+
+
+async def test_listing_containers_with_their_parts_costs_the_same_for_3_and_30(tenant, counted):
+    credentials = await create_credentials(tenant, "c")
+    volume = await tenant.gql('mutation { createVolume(input: {label: "v"}) { result { id } } }')
+    network = await tenant.gql('mutation { createNetwork(input: {label: "n"}) { result { id } } }')
+    volume_id = volume["data"]["createVolume"]["result"]["id"]
+    network_id = network["data"]["createNetwork"]["result"]["id"]
+    app = await create_application(tenant)
+    await create_release(
+        tenant,
+        app["id"],
+        "1.0.0",
+        [
+            container(
+                f"registry.example.com/app:{n}",
+                credentials["id"],
+                volumes=[{"id": volume_id, "target": "/data"}],
+                networks=[{"id": network_id}],
+                deviceMappings=[
+                    {"pathOnHost": "/dev/a", "pathInContainer": "/dev/a", "cgroupPermissions": "r"}
+                ],
+                deviceRequests=[{"driver": "nvidia"}],
+            )
+            for n in range(30)
+        ],
+    )
+
+    few, few_queries = await run_counted(counted, tenant, LIST_CONTAINERS, {"first": 3})
+    many, many_queries = await run_counted(counted, tenant, LIST_CONTAINERS, {"first": 30})
+    assert "errors" not in many, many
+    listed = nodes(many["data"]["containers"])
+    assert len(listed) == 30 and len(nodes(few["data"]["containers"])) == 3
+    for n, c in enumerate(listed):
+        assert c["image"] == {
+            "reference": f"registry.example.com/app:{n}",
+            "credentials": {"label": "c"},
+        }
+        assert c["imageCredentials"] == {"label": "c"}
+        assert nodes(c["containerVolumes"]) == [{"target": "/data", "volumeId": volume_id}]
+        assert nodes(c["networks"]) == [{"id": network_id}]
+        assert nodes(c["deviceMappings"]) == [{"pathOnHost": "/dev/a"}]
+        assert nodes(c["deviceRequests"]) == [{"driver": "nvidia"}]
+        assert nodes(c["releases"]) == [{"version": "1.0.0"}]
+
+    # The page with its count, the images, the credentials, the four kinds of
+    # children (one query each), the networks, and the releases of every container.
+    assert len(many_queries) == len(few_queries), (few_queries, many_queries)
+    assert len(many_queries) == 9, many_queries

@@ -1,1 +1,1 @@
-"""Applications, their immutable releases and the containers each release runs."""
+"""Applications and their immutable releases, each listing containers by id."""

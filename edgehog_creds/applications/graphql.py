@@ -1,21 +1,22 @@
-"""Applications, releases, containers and images in Edgehog's dialect.
+"""Applications and releases in Edgehog's dialect.
 
-The types are views of the domain objects (applications/model.py,
-domain/container.py). Every relation is read through a per-request loader,
-so a list of N releases with their application, containers, images and
-credentials costs a fixed number of queries:
+The types are views of the domain objects (applications/model.py). Every
+relation is read through a per-request loader, so a list of N releases with
+their application, containers and dependencies costs a fixed number of queries:
 
-- `Release.application`, `Container.release`, `Container.imageCredentials`
-  (= `Image.credentials`): batched look-ups by id; lists prime them.
-- `Release.containers`: one query reads every container of all the releases
-  asked about (releases have few containers); each connection is paged in
-  memory, with the same cursors and limits as any other connection.
-- `Application.releases` and `ImageCredentials.containers`: connections with
-  their own arguments under every parent, one keyset query for all parents.
+- `Release.application`: batched look-ups by id; lists prime them.
+- `Release.containers`, `Release.containerDependencies`: one query reads
+  those of all the releases asked about (a release lists few containers);
+  each connection is paged in memory, with the same cursors and limits as
+  any other connection.
+- `Application.releases`, `Release.deployments`, `Container.releases`:
+  connections with their own arguments under every parent, one keyset query
+  for all parents.
 """
 
 from __future__ import annotations
 
+import asyncio
 import uuid
 from collections.abc import Sequence
 from typing import TYPE_CHECKING, Annotated, Any
@@ -24,16 +25,16 @@ import strawberry
 from strawberry.dataloader import DataLoader
 from strawberry.types import Info
 
-from ..credentials import graphql as credentials_graphql
-from ..credentials.model import ENTITY as CREDENTIALS
-from ..domain.container import Container as ContainerModel
-from ..domain.errors import Collector, NotFound
+from ..containers import graphql as containers_graphql
+from ..containers.model import CONTAINER
+from ..deployments.service import DeploymentsService
+from ..domain.errors import Collector, Invalid, NotFound
 from ..domain.listing import ListQuery, Page, PageRequest
-from ..engine import direct, plain
+from ..engine import direct
 from ..graphql.context import Context
 from ..graphql.fields import connection_field, list_field, node_field, relation_field
-from ..graphql.listing import Id, Listing, Text
-from ..graphql.loaders import by_id, load_by_id, loader
+from ..graphql.listing import Id, Listing, Relation, Text
+from ..graphql.loaders import by_id, loader
 from ..graphql.relay import (
     Connection,
     Node,
@@ -41,31 +42,55 @@ from ..graphql.relay import (
     from_global_id,
     global_id_field,
     page_request,
+    to_global_id,
     view_of,
 )
 from ..graphql.results import mutation_field, mutation_result
+from ..systemmodels import graphql as systemmodels_graphql
 from . import model
-from .graphql_container import add_input_fields, add_output_fields, settings_of
-from .model import APPLICATION, CONTAINER, IMAGE, RELEASE
-from .service import ApplicationsService, NewContainer, credentials_field
+from .model import APPLICATION, RELEASE
+from .service import ApplicationsService
 
 if TYPE_CHECKING:
-    from ..credentials.graphql import ImageCredentials
+    from ..containers.graphql import Container
+    from ..deployments.graphql import Deployment
+    from ..systemmodels.graphql import SystemModel
+
+SYSTEM_MODEL = "SystemModel"
 
 APPLICATIONS = Listing(
     APPLICATION,
-    filters={"id": Id("id", APPLICATION), "name": Text("name"), "description": Text("description")},
+    filters={
+        "id": Id("id", APPLICATION),
+        "name": Text("name"),
+        "description": Text("description"),
+        "releases": Relation(
+            "releases",
+            lambda: _releases_listing(),
+            lazy=("ReleaseFilterInput", "edgehog_creds.applications.graphql"),
+        ),
+    },
     sorts=["id", "name", "inserted_at"],
 )
-RELEASES = Listing(
+RELEASES: Listing = Listing(
     RELEASE,
     filters={
         "id": Id("id", RELEASE),
         "version": Text("version"),
         "application_id": Id("application_id", APPLICATION),
+        "application": Relation("application", APPLICATIONS),
+        "system_models": Relation("system_models", systemmodels_graphql.SYSTEM_MODELS),
     },
-    sorts=["id", "version", "inserted_at"],
+    sorts=["id", "version", "application_id", "inserted_at"],
 )
+
+
+def _releases_listing() -> Listing:
+    return RELEASES
+
+
+# Named here so that ApplicationFilterInput.releases can refer to it (lazily).
+ReleaseFilterInput = RELEASES.FilterInput
 
 
 def service(ctx: Context) -> ApplicationsService:
@@ -83,12 +108,23 @@ def _releases(ctx: Context) -> DataLoader[uuid.UUID, model.Release | None]:
     return by_id(ctx, RELEASE, service(ctx).get_releases)
 
 
-def _release_containers(ctx: Context) -> DataLoader[uuid.UUID, list[ContainerModel]]:
-    async def batch(release_ids: Sequence[uuid.UUID]) -> list[list[ContainerModel]]:
+def _release_containers(ctx: Context) -> DataLoader[uuid.UUID, list[model.ContainerInRelease]]:
+    async def batch(release_ids: Sequence[uuid.UUID]) -> list[list[model.ContainerInRelease]]:
         found = await service(ctx).containers_of_releases(release_ids)
+        containers_graphql.prime_containers(ctx, [c for cs in found.values() for c in cs])
         return [found[i] for i in release_ids]
 
     return loader(ctx, "Release.containers", batch)
+
+
+def _release_dependencies(
+    ctx: Context,
+) -> DataLoader[uuid.UUID, list[model.ContainerDependency]]:
+    async def batch(release_ids: Sequence[uuid.UUID]) -> list[list[model.ContainerDependency]]:
+        found = await service(ctx).dependencies_of_releases(release_ids)
+        return [found[i] for i in release_ids]
+
+    return loader(ctx, "Release.containerDependencies", batch)
 
 
 async def load_application(ctx: Context, application_id: uuid.UUID) -> model.Application | None:
@@ -101,21 +137,19 @@ async def load_release(ctx: Context, release_id: uuid.UUID) -> model.Release | N
     return await _releases(ctx).load(release_id)
 
 
-load_container = load_by_id(CONTAINER, lambda ctx: service(ctx).get_containers)
-
-
-async def load_image(ctx: Context, image_id: uuid.UUID) -> model.Image | None:
-    container = await by_id(ctx, IMAGE, service(ctx).get_containers_by_image).load(image_id)
-    return model.Image.of(container) if container else None
-
-
 def _prime_releases(ctx: Context, page: Page[model.Release]) -> None:
-    # Releases read by a list also answer later look-ups by id (Container.release).
+    # Releases read by a list also answer later look-ups by id.
     _releases(ctx).prime_many({r.id: r for r in page.items})
 
 
 def _prime_applications(ctx: Context, page: Page[model.Application]) -> None:
     _applications(ctx).prime_many({a.id: a for a in page.items})
+
+
+def prime_release(ctx: Context, created: model.ReleaseWithContainers) -> None:
+    """A release just written (or deleted) answers with its containers, unread again."""
+    _releases(ctx).prime(created.release.id, created.release)
+    _release_containers(ctx).prime(created.release.id, created.containers)
 
 
 async def _releases_of(
@@ -132,7 +166,7 @@ class Application(Node):
     id: strawberry.ID = global_id_field(APPLICATION)
     name: str
     description: str
-    releases: Connection[Release] | None = connection_field(
+    releases: Connection[Release] = connection_field(
         Annotated["Release", strawberry.lazy("edgehog_creds.applications.graphql")],
         _releases_of,
         name="Application.releases",
@@ -160,7 +194,7 @@ async def _containers_of(
     before: str | None = None,
     after: str | None = None,
     last: int | None = None,
-) -> Connection[Any] | None:
+) -> Connection[Any]:
     return await _page_of_containers(root, info, page_request(info, first, last, after, before))
 
 
@@ -178,119 +212,160 @@ async def _page_of_containers(
     return connection(service(info.context).page_of_release(containers, request))
 
 
+async def _dependencies_of(
+    root: strawberry.Parent[model.Release],
+    info: Info[Context, None],
+    first: int | None = None,
+    before: str | None = None,
+    after: str | None = None,
+    last: int | None = None,
+) -> Connection[Any]:
+    found = await _release_dependencies(info.context).load(root.id)
+    request = page_request(info, first, last, after, before)
+    return connection(service(info.context).page_of_dependencies(found, request))
+
+
+async def _deployments_of(
+    ctx: Context, ids: Sequence[uuid.UUID], _query: ListQuery, request: PageRequest
+) -> list[Page[Any]]:
+    return await DeploymentsService(ctx.db, ctx.user()).of_releases(ids, request)
+
+
+def _application_id_of(root: strawberry.Parent[model.Release]) -> strawberry.ID:
+    return to_global_id(APPLICATION, root.application_id)
+
+
+def _release_system_models(ctx: Context) -> DataLoader[uuid.UUID, list[uuid.UUID]]:
+    async def batch(release_ids: Sequence[uuid.UUID]) -> list[list[uuid.UUID]]:
+        found = await service(ctx).system_models_of_releases(release_ids)
+        return [found[i] for i in release_ids]
+
+    return loader(ctx, "Release.systemModels", batch)
+
+
+async def _system_models_of(
+    root: strawberry.Parent[model.Release], info: Info[Context, None]
+) -> list[Any]:
+    ids = await _release_system_models(info.context).load(root.id)
+    found = await asyncio.gather(
+        *(systemmodels_graphql.load_system_model(info.context, i) for i in ids)
+    )
+    return [m for m in found if m is not None]
+
+
 @strawberry.type(description="A version of an application and the containers it runs. Immutable.")
 class Release(Node):
     id: strawberry.ID = global_id_field(RELEASE)
     version: str
+    application_id: strawberry.ID | None = strawberry.field(resolver=_application_id_of)
     application: model.Application = relation_field(_application_of, Application)
-    containers: Connection[Container] | None = strawberry.field(
+    containers: Connection[Container] = strawberry.field(
         resolver=_containers_of,
         metadata=direct(_containers_of_direct),
         graphql_type=Connection[
-            Annotated["Container", strawberry.lazy("edgehog_creds.applications.graphql")]
-        ]
-        | None,
+            Annotated["Container", strawberry.lazy("edgehog_creds.containers.graphql")]
+        ],
         description="Its containers, in the order the release lists them.",
+    )
+    container_dependencies: Connection[ReleaseContainerDependencies] = strawberry.field(
+        resolver=_dependencies_of,
+        graphql_type=Connection[
+            Annotated[
+                "ReleaseContainerDependencies",
+                strawberry.lazy("edgehog_creds.applications.graphql"),
+            ]
+        ],
+        description="Which of its containers start after which.",
+    )
+    deployments: Connection[Deployment] = connection_field(
+        Annotated["Deployment", strawberry.lazy("edgehog_creds.deployments.graphql")],
+        _deployments_of,
+        name="Release.deployments",
+        description="Where it is deployed, oldest first.",
+    )
+    system_models: Any = strawberry.field(
+        resolver=_system_models_of,
+        graphql_type=list[
+            Annotated["SystemModel", strawberry.lazy("edgehog_creds.systemmodels.graphql")]
+        ],
+        description="The system models it requires; none: any device may run it.",
     )
 
     is_type_of = view_of(model.Release)
 
 
-async def _credentials_of_image(
-    root: strawberry.Parent[model.Image], info: Info[Context, None]
+async def _container_of_dependency(
+    root: strawberry.Parent[model.ContainerDependency], info: Info[Context, None]
 ) -> Any:
-    if root.credentials_id is None:
-        return None
-    return await credentials_graphql.load(info.context, root.credentials_id)
+    return await containers_graphql.load_container(info.context, root.container_id)
 
 
-@strawberry.type(description="The image a container runs, as its release wrote it.")
-class Image(Node):
-    id: strawberry.ID = global_id_field(IMAGE)
-    reference: str
-    credentials: ImageCredentials | None = relation_field(
-        _credentials_of_image,
-        Annotated["ImageCredentials", strawberry.lazy("edgehog_creds.credentials.graphql")] | None,
-        description="Credentials to pull it: null for a public image, and after the "
-        "credentials were deleted (see Container.credentialsDeleted).",
-    )
-
-    is_type_of = view_of(model.Image)
-
-
-def _image_of(root: strawberry.Parent[ContainerModel]) -> model.Image:
-    return model.Image.of(root)
-
-
-async def _credentials_of_container(
-    root: strawberry.Parent[ContainerModel], info: Info[Context, None]
+async def _dependency_of_dependency(
+    root: strawberry.Parent[model.ContainerDependency], info: Info[Context, None]
 ) -> Any:
-    if root.image_credentials_id is None:
-        return None
-    return await credentials_graphql.load(info.context, root.image_credentials_id)
+    return await containers_graphql.load_container(info.context, root.dependency_id)
 
 
-async def _release_of(
-    root: strawberry.Parent[ContainerModel], info: Info[Context, None]
-) -> model.Release:
-    release = await load_release(info.context, root.release_id)
-    if release is None:  # deleted since the container was read
-        raise NotFound("release")
-    return release
-
-
-@strawberry.type(description="A container of a release: its image and how Docker runs it.")
-@add_output_fields
-class Container(Node):
-    id: strawberry.ID = global_id_field(CONTAINER)
-    image: model.Image = strawberry.field(
-        resolver=_image_of, graphql_type=Image, metadata=plain(_image_of)
+@strawberry.type(description="In a release, `container` starts after `dependency`.")
+class ReleaseContainerDependencies:
+    id: strawberry.ID = global_id_field("ReleaseContainerDependencies")
+    # A container in a release cannot be deleted: both are always there.
+    container: Container = strawberry.field(
+        resolver=_container_of_dependency,
+        graphql_type=Annotated["Container", strawberry.lazy("edgehog_creds.containers.graphql")],
     )
-    credentials_deleted: bool = strawberry.field(
-        description="True when the credentials this container used were deleted: "
-        "imageCredentials is then null and a payload that needs them is refused."
+    dependency: Container = strawberry.field(
+        resolver=_dependency_of_dependency,
+        graphql_type=Annotated["Container", strawberry.lazy("edgehog_creds.containers.graphql")],
     )
-    image_credentials: ImageCredentials | None = relation_field(
-        _credentials_of_container,
-        Annotated["ImageCredentials", strawberry.lazy("edgehog_creds.credentials.graphql")] | None,
-        description="The same credentials as image.credentials: null for a public image "
-        "and after the credentials were deleted.",
-    )
-    release: model.Release = relation_field(_release_of, Release)
-
-    is_type_of = view_of(ContainerModel)
 
 
 # --- inputs and results ------------------------------------------------------------
 
 
 @strawberry.input
-class CreateApplicationInput:
-    name: str
-    description: str | None = None
+class ReleaseCreateContainersInput:
+    id: strawberry.ID | None = None
+
+
+@strawberry.input(description="`containerId` starts after `dependencyId`.")
+class ReleaseCreateContainerDependenciesInput:
+    container_id: strawberry.ID
+    dependency_id: strawberry.ID
 
 
 @strawberry.input
-class CreateReleaseImageInput:
-    reference: str = strawberry.field(
-        description="A Docker image reference: [host[:port]/]path[:tag][@digest]."
-    )
-    image_credentials_id: strawberry.ID | None = strawberry.field(
-        default=None, description="Credentials to pull it with; omit for a public image."
-    )
-
-
-@strawberry.input(description="A container; unset fields take Docker's defaults.")
-@add_input_fields
-class CreateReleaseContainerInput:
-    image: CreateReleaseImageInput
+class ReleaseCreateRequiredSystemModelsInput:
+    id: strawberry.ID | None = None
 
 
 @strawberry.input
 class CreateReleaseInput:
-    application_id: strawberry.ID
     version: str = strawberry.field(description="A Semantic Version 2.0.0, new in the application.")
-    containers: list[CreateReleaseContainerInput] | None = None
+    application_id: strawberry.ID | None = None
+    containers: list[ReleaseCreateContainersInput] | None = strawberry.field(
+        default=None, description="Existing containers, by id, in the order they are listed."
+    )
+    container_dependencies: list[ReleaseCreateContainerDependenciesInput] | None = None
+    required_system_models: list[ReleaseCreateRequiredSystemModelsInput] | None = None
+
+
+@strawberry.input
+class ApplicationCreateInitialReleaseInput:
+    container_dependencies: list[ReleaseCreateContainerDependenciesInput] | None = None
+    containers: list[ReleaseCreateContainersInput] | None = None
+    required_system_models: list[ReleaseCreateRequiredSystemModelsInput] | None = None
+    version: str
+
+
+@strawberry.input
+class CreateApplicationInput:
+    name: str
+    description: str | None = None
+    initial_release: ApplicationCreateInitialReleaseInput | None = None
+    system_model_id: strawberry.ID | None = strawberry.field(
+        default=None, description="Accepted as Edgehog accepts it, and not used."
+    )
 
 
 CreateApplicationResult = mutation_result("CreateApplicationResult", Application)
@@ -299,10 +374,66 @@ CreateReleaseResult = mutation_result("CreateReleaseResult", Release)
 DeleteReleaseResult = mutation_result("DeleteReleaseResult", Release)
 
 
-async def _create_application(info: Info[Context, None], input: CreateApplicationInput) -> Any:
-    created = await service(info.context).create_application(
-        name=input.name, description=input.description
+def _id(check: Collector, given: Any, type_name: str, field: str) -> uuid.UUID | None:
+    if given is None:
+        return None
+    return check.check(from_global_id, given, type_name, field)
+
+
+def _required_id(check: Collector, given: Any, type_name: str, field: str) -> uuid.UUID | None:
+    """Like `_id`, but a null id is a problem too (not an item silently left out)."""
+    if given is None:
+        check.add(Invalid(field, "is required", code="required"))
+        return None
+    return _id(check, given, type_name, field)
+
+
+def new_release(
+    check: Collector, prefix: str, given: CreateReleaseInput | ApplicationCreateInitialReleaseInput
+) -> model.NewRelease:
+    """The service's input, from the API's: global ids decoded, problems collected."""
+    return model.NewRelease(
+        version=given.version,
+        container_ids=tuple(
+            _required_id(check, c.id, CONTAINER, f"{prefix}containers.{i}.id")
+            for i, c in enumerate(given.containers or ())
+        ),
+        dependencies=tuple(
+            (
+                _id(
+                    check,
+                    d.container_id,
+                    CONTAINER,
+                    f"{prefix}container_dependencies.{i}.container_id",
+                ),
+                _id(
+                    check,
+                    d.dependency_id,
+                    CONTAINER,
+                    f"{prefix}container_dependencies.{i}.dependency_id",
+                ),
+            )
+            for i, d in enumerate(given.container_dependencies or ())
+        ),
+        system_model_ids=tuple(
+            _id(check, m.id, SYSTEM_MODEL, f"{prefix}required_system_models.{i}.id")
+            for i, m in enumerate(given.required_system_models or ())
+        ),
     )
+
+
+async def _create_application(info: Info[Context, None], input: CreateApplicationInput) -> Any:
+    ctx = info.context
+    applications = service(ctx)  # first: a device token is refused before any input is read
+    check = Collector()
+    initial = None
+    if input.initial_release is not None:
+        initial = new_release(check, "initial_release.", input.initial_release)
+    created, release = await applications.create_application(
+        name=input.name, description=input.description, initial_release=initial, check=check
+    )
+    if release is not None:
+        prime_release(ctx, release)
     return CreateApplicationResult(result=created)
 
 
@@ -310,34 +441,21 @@ async def _create_release(info: Info[Context, None], input: CreateReleaseInput) 
     ctx = info.context
     applications = service(ctx)  # first: a device token is refused before any input is read
     check = Collector()
-    application_id = check.check(
-        from_global_id, input.application_id, APPLICATION, "application_id"
-    )
-    containers = []
-    for i, given in enumerate(input.containers or []):
-        credentials_id = None
-        if given.image.image_credentials_id is not None:
-            credentials_id = check.check(
-                from_global_id, given.image.image_credentials_id, CREDENTIALS, credentials_field(i)
-            )
-        containers.append(NewContainer(given.image.reference, credentials_id, settings_of(given)))
+    application_id = _id(check, input.application_id, APPLICATION, "application_id")
     created = await applications.create_release(
-        application_id=application_id, version=input.version, containers=containers, check=check
+        application_id, new_release(check, "", input), check
     )
     # The response shows the release with its containers, without reading them again.
-    _releases(ctx).prime(created.release.id, created.release)
-    _release_containers(ctx).prime(created.release.id, created.containers)
+    prime_release(ctx, created)
     return CreateReleaseResult(result=created.release)
 
 
 async def _delete_release(info: Info[Context, None], id: strawberry.ID) -> Any:
     ctx = info.context
     applications = service(ctx)  # first: a device token is refused before any input is read
-    release_id = from_global_id(id, RELEASE)
-    deleted = await applications.delete_release(release_id)
+    deleted = await applications.delete_release(from_global_id(id, RELEASE))
     # The response shows the release as it was, containers included.
-    _releases(ctx).prime(release_id, deleted.release)
-    _release_containers(ctx).prime(release_id, deleted.containers)
+    prime_release(ctx, deleted)
     return DeleteReleaseResult(result=deleted.release)
 
 
@@ -354,7 +472,7 @@ class ApplicationsQueries:
         load_application,
         description="One application, or null when absent.",
     )
-    list_applications: Connection[Application] | None = list_field(
+    applications: Connection[Application] | None = list_field(
         Application,
         lambda ctx, query, request: service(ctx).list_applications(query, request),
         listing=APPLICATIONS,
@@ -364,13 +482,6 @@ class ApplicationsQueries:
     release: Release | None = node_field(
         RELEASE, Release, load_release, description="One release, or null when absent."
     )
-    list_releases: Connection[Release] | None = list_field(
-        Release,
-        lambda ctx, query, request: service(ctx).list_releases(query, request),
-        listing=RELEASES,
-        on_page=_prime_releases,
-        description="Releases of every application of this tenant, keyset-paginated.",
-    )
 
 
 @strawberry.type
@@ -378,18 +489,18 @@ class ApplicationsMutations:
     create_application: Any = mutation_field(
         _create_application,
         CreateApplicationResult,
-        "Create an application; releases are added to it later.",
+        "Create an application, with its first release if `initialRelease` is given.",
     )
     create_release: Any = mutation_field(
         _create_release,
         CreateReleaseResult,
-        "Create a release with its containers, all at once. Releases are "
+        "Create a release listing existing containers by id. Releases are "
         "immutable: to change one, create a new version.",
     )
     delete_release: Any = mutation_field(
         _delete_release,
         DeleteReleaseResult,
-        "Delete a release and its containers. Refused while it is deployed.",
+        "Delete a release (its containers stay). Refused while it is deployed.",
     )
     delete_application: Any = mutation_field(
         _delete_application,
@@ -398,9 +509,4 @@ class ApplicationsMutations:
     )
 
 
-NODE_LOADERS = {
-    APPLICATION: load_application,
-    RELEASE: load_release,
-    CONTAINER: load_container,
-    IMAGE: load_image,
-}
+NODE_LOADERS = {APPLICATION: load_application, RELEASE: load_release}

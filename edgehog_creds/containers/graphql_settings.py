@@ -1,9 +1,9 @@
 """A container's settings as GraphQL fields, derived from domain/container.py's SETTINGS.
 
 `add_output_fields(cls)` gives the Container type one field per setting, read
-straight from the domain object; `add_input_fields(cls)` gives the release
-input's container one optional field per setting; `settings_of(input)` reads
-them back as the service takes them. Nothing here names a setting.
+straight from the domain object; `add_input_fields(cls)` gives
+CreateContainerInput one optional field per setting; `settings_of(input)`
+reads them back as the service takes them. Nothing here names a setting.
 """
 
 from __future__ import annotations
@@ -17,26 +17,28 @@ from ..graphql.scalars import BigInt
 
 
 @strawberry.type(description="One environment variable of a container.")
-class ContainerEnv:
+class ContainerEnvVar:
     key: str
     value: str
 
 
 @strawberry.input
-class ContainerEnvInput:
+class ContainerEnvVarInput:
     key: str
     value: str
 
 
-# 64-bit limits are BigInt (GraphQL's Int is 32-bit); null means unset, and a
-# device payload sends -1 for it.
+# 64-bit limits are BigInt where Edgehog has Int (32-bit, so a memory limit
+# above 2 GiB could not be written): both are JSON numbers, and Edgehog's UI
+# types its variables by the input object, so its documents stay valid.
+# Null means unset; a device payload sends -1 for it (-2 for memorySwap).
 _OUTPUT: dict[Kind, Any] = {
     Kind.TEXT: str,
     Kind.TEXT_LIST: list[str],
     Kind.BOOL: bool,
     Kind.INT64: BigInt | None,
     Kind.INT32: int | None,
-    Kind.ENV: list[ContainerEnv],
+    Kind.ENV: list[ContainerEnvVar],
 }
 _INPUT: dict[Kind, Any] = {
     Kind.TEXT: str | None,
@@ -44,7 +46,7 @@ _INPUT: dict[Kind, Any] = {
     Kind.BOOL: bool | None,
     Kind.INT64: BigInt | None,
     Kind.INT32: int | None,
-    Kind.ENV: list[ContainerEnvInput] | None,
+    Kind.ENV: list[ContainerEnvVarInput] | None,
 }
 
 

@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING, Annotated, Any
 import strawberry
 from strawberry.types import Info
 
-from ..applications.service import ApplicationsService
+from ..containers.service import ContainersService
 from ..deployments.service import DeploymentsService
 from ..domain.listing import ListQuery, Page, PageRequest
 from ..domain.secret import Secret
@@ -28,7 +28,7 @@ from . import model
 from .service import CredentialsService
 
 if TYPE_CHECKING:
-    from ..applications.graphql import Container
+    from ..containers.graphql import Container
     from ..deployments.graphql import CredentialDelivery
 
 TYPE = model.ENTITY
@@ -58,8 +58,7 @@ async def _deliveries(
 async def _containers(
     ctx: Context, ids: Sequence[uuid.UUID], _query: ListQuery, request: PageRequest
 ) -> list[Page[Any]]:
-    applications = ApplicationsService(ctx.db, ctx.user())
-    return await applications.containers_using_credentials(ids, request)
+    return await ContainersService(ctx.db, ctx.user()).using_credentials(ids, request)
 
 
 @strawberry.type(description="Credentials for one container registry. The password is write-only.")
@@ -81,15 +80,14 @@ class ImageCredentials(Node):
         "which device, for which deployment, when. Never the password.",
     )
     containers: (
-        Connection[Annotated[Container, strawberry.lazy("edgehog_creds.applications.graphql")]]
-        | None
+        Connection[Annotated[Container, strawberry.lazy("edgehog_creds.containers.graphql")]] | None
     ) = connection_field(
-        Annotated["Container", strawberry.lazy("edgehog_creds.applications.graphql")],
+        Annotated["Container", strawberry.lazy("edgehog_creds.containers.graphql")],
         _containers,
         name="ImageCredentials.containers",
-        description="The containers that use these credentials, with their releases, "
-        "oldest first: where a password is needed. Containers whose credentials were "
-        "deleted are no longer listed (they say credentialsDeleted).",
+        description="The containers whose image is pulled with these credentials, oldest "
+        "first: where a password is needed. Once the credentials are deleted they are no "
+        "longer listed (their image says credentialsDeleted).",
     )
 
     is_type_of = view_of(model.ImageCredentials)

@@ -8,7 +8,7 @@ from __future__ import annotations
 import uuid
 from collections.abc import Sequence
 
-from ..applications import containers_store
+from ..containers import store as containers_store
 from ..db import Database
 from ..domain import text
 from ..domain.errors import Collector, NotFound
@@ -54,7 +54,7 @@ class CredentialsService(TenantService):
     async def delete(self, credentials_id: uuid.UUID) -> Deleted:
         """Delete credentials; the sealed password leaves the database with the row.
 
-        Containers that used them are detached first and marked, so they can
+        Images pulled with them are detached first and marked, so they can
         say their credentials were deleted, and a payload that needs them is
         refused (credentials_deleted).
         """

@@ -1,9 +1,10 @@
-"""What a release may say about a container: Docker's own rules, checked up front.
+"""What a container may say: Docker's own rules (and Edgehog's), checked up front.
 
-A release is immutable and is sent to devices as is, so anything the Docker
-Engine on a device would refuse is refused here instead, with the field that
-is wrong. Each check returns the normalised value or raises `Invalid` naming
-the field, like validate.py, so a mutation can collect every problem at once.
+A container's settings are immutable and are sent to devices as they are,
+so anything the Docker Engine on a device would refuse is refused here
+instead, with the field that is wrong. Each check returns the normalised
+value or raises `Invalid` naming the field, so a mutation can collect every
+problem at once.
 """
 
 from __future__ import annotations
@@ -25,7 +26,11 @@ class KeyValue(Protocol):
 V = TypeVar("V", bound=KeyValue)
 
 # Docker's restart policies (`docker run --restart`); "" is Docker's default, "no".
-RESTART_POLICIES = ("", "no", "always", "on-failure", "unless-stopped")
+# Kept as Edgehog's API spells them ("on_failure"), which its UI matches;
+# Docker's spelling ("on-failure") is accepted too, and is what a device gets.
+RESTART_POLICIES = ("", "no", "always", "on_failure", "unless_stopped")
+# Edgehog's bounds: Docker's CFS period is 1 ms to 1 s, a quota at least 1 ms.
+CPU_PERIOD_MIN, CPU_PERIOD_MAX, CPU_QUOTA_MIN = 1_000, 1_000_000, 1_000
 MAX_ITEM = 4096  # a path, a port binding, an option: generous, but bounded
 MAX_ENV_VALUE = 64 * 1024
 INT64_MAX = 2**63 - 1
@@ -61,15 +66,25 @@ def hostname(field: str, value: str | None) -> str:
 
 
 def restart_policy(field: str, value: str | None) -> str:
-    value = value or ""
+    value = (value or "").replace("-", "_")
     if value not in RESTART_POLICIES:
-        raise Invalid(field, 'must be one of: "", no, always, on-failure, unless-stopped')
+        raise Invalid(field, "must be one of: no, always, on_failure, unless_stopped")
     return value
 
 
+def docker_restart_policy(value: str) -> str:
+    """The spelling Docker (and so the device runtime) takes: "on-failure"."""
+    return value.replace("_", "-")
+
+
 def text(field: str, value: str | None) -> str:
-    """A free Docker setting (network mode, volume driver): empty means Docker's default."""
+    """A free Docker setting (volume driver): empty means Docker's default."""
     return bounded(field, value or "", MAX_ITEM)
+
+
+def network_mode(field: str, value: str | None) -> str:
+    """Docker's network mode; unset is "bridge", as in Edgehog and Docker."""
+    return bounded(field, value or "bridge", MAX_ITEM)
 
 
 def env_key(field: str, value: str) -> str:
@@ -173,6 +188,37 @@ def limit(field: str, value: int | None) -> int | None:
         return None
     if not 0 <= value <= INT64_MAX:
         raise Invalid(field, "must be -1 (unset) or between 0 and 2^63-1")
+    return value
+
+
+def cpu_period(field: str, value: int | None) -> int | None:
+    """CFS period in microseconds: 1,000 to 1,000,000 (Edgehog's bounds); -1 and null: unset."""
+    if value is None or value == -1:
+        return None
+    if not CPU_PERIOD_MIN <= value <= CPU_PERIOD_MAX:
+        raise Invalid(field, "must be -1 (unset) or between 1000 and 1000000")
+    return value
+
+
+def cpu_quota(field: str, value: int | None) -> int | None:
+    """CFS quota in microseconds: at least 1,000; -1 and null: unset."""
+    if value is None or value == -1:
+        return None
+    if not CPU_QUOTA_MIN <= value <= INT64_MAX:
+        raise Invalid(field, "must be -1 (unset) or between 1000 and 2^63-1")
+    return value
+
+
+def memory_swap(field: str, value: int | None) -> int | None:
+    """Memory plus swap in bytes; -1 is Docker's "unlimited swap", null is unset.
+
+    Unlike the other limits, -1 is a value here: a device payload sends -2
+    for unset (the device runtime's "not set"), and -1 as it is.
+    """
+    if value is None or value == -2:
+        return None
+    if not -1 <= value <= INT64_MAX:
+        raise Invalid(field, "must be -1 (unlimited) or between 0 and 2^63-1")
     return value
 
 

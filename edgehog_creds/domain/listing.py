@@ -62,7 +62,15 @@ class Not:
     part: Filter
 
 
-Filter = Cmp | And | Or | Not
+@dataclass(frozen=True, slots=True)
+class Related:
+    """Rows whose related row (`relation`: the container's image) matches `part`."""
+
+    relation: str
+    part: Filter
+
+
+Filter = Cmp | And | Or | Not | Related
 
 
 @dataclass(frozen=True, slots=True)

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import re
 import unicodedata
+from typing import Any
 
 from .errors import Invalid
 
@@ -74,3 +75,20 @@ def semver(field: str, value: str) -> str:
     if _SEMVER.fullmatch(value) is None:
         raise Invalid(field, "is not a valid Semantic Version 2.0.0 (e.g. 1.2.3 or 1.0.0-rc.1)")
     return value
+
+
+def semver_key(version: str) -> tuple[Any, ...]:
+    """A sort key that orders valid Semantic Versions by precedence (semver.org §11).
+
+    1.0.0-alpha < 1.0.0-alpha.1 < 1.0.0-beta < 1.0.0; build metadata is ignored.
+    """
+    match = _SEMVER.fullmatch(version)
+    if match is None:
+        raise ValueError(f"not a Semantic Version: {version!r}")
+    major, minor, patch, pre, _build = match.groups()
+    # A release (no pre-release part) ranks above every pre-release of it.
+    pre_key: tuple[Any, ...] = (1,)
+    if pre:
+        # Numeric identifiers rank below alphanumeric ones, and compare as numbers.
+        pre_key = (0, *((0, int(p), "") if p.isdigit() else (1, 0, p) for p in pre.split(".")))
+    return (int(major), int(minor), int(patch), pre_key)

@@ -52,7 +52,9 @@ def domain_error(error: DomainError, path: list[Any] | None) -> dict[str, Any]:
     field = api_field(error.field) if error.field else None
     fields = [field] if field else []
     return {
-        "message": f"{field} {error.short_message}" if field else error.short_message,
+        # As Edgehog's API: the message does not repeat the field, because
+        # its UI prints `${fields.join(" ")} ${message}`.
+        "message": error.short_message,
         "path": path,
         "code": error.code,
         "fields": fields,
@@ -113,7 +115,9 @@ def format_errors(
             out.extend(domain_error(e, err.path) for e in original.errors)
         elif isinstance(original, DomainError):
             out.append(domain_error(original, err.path))
-        elif original is not None and not isinstance(original, GraphQLError):
+        elif original is not None and not isinstance(original, GraphQLError) and err.path:
+            # Raised while a field ran: a bug. (Without a path, it is a scalar
+            # refusing a literal of the document: the client's mistake, below.)
             log_exception(original, f"field {err.path}")
             out.append(internal_error(err.path))
         else:

@@ -15,7 +15,7 @@ import enum
 import uuid
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
-from typing import Any, cast
+from typing import Annotated, Any, cast
 
 import strawberry
 from strawberry import UNSET
@@ -31,6 +31,7 @@ from ..domain.listing import (
     ListQuery,
     Not,
     Or,
+    Related,
     Sort,
 )
 from .relay import from_global_id
@@ -70,7 +71,27 @@ class Id:
     description: str | None = None
 
 
-FilterField = Text | Id
+@dataclass(frozen=True)
+class Relation:
+    """A related object's fields, filtered with that type's own filter input
+    (`image: ImageFilterInput`); `relation` names it in the store's table.
+
+    For types that filter each other (an application by its releases, a
+    release by its application), `listing` may be a function returning the
+    Listing, with `lazy` naming where its filter input is (type name,
+    module), as Strawberry resolves lazy types.
+    """
+
+    relation: str
+    listing: Listing | Callable[[], Listing]
+    description: str | None = None
+    lazy: tuple[str, str] | None = None
+
+    def target(self) -> Listing:
+        return self.listing if isinstance(self.listing, Listing) else self.listing()
+
+
+FilterField = Text | Id | Relation
 
 
 def _attr(op: str) -> str:
@@ -141,6 +162,14 @@ class Listing:
             annotations[f"{combinator}_"] = list[cls] | None  # type: ignore[valid-type]
             defaults[f"{combinator}_"] = strawberry.field(name=combinator, default=UNSET)
         for attr, spec in self.filters.items():
+            if isinstance(spec, Relation):
+                if spec.lazy is not None:
+                    name, module = spec.lazy
+                    annotations[attr] = Annotated[name, strawberry.lazy(module)] | None
+                else:
+                    annotations[attr] = spec.target().FilterInput | None
+                defaults[attr] = strawberry.field(default=UNSET, description=spec.description)
+                continue
             if isinstance(spec, Text):
                 operators = _operator_input(
                     f"{self.type_name}Filter{_pascal(attr)}", str, TEXT_OPERATORS
@@ -204,6 +233,9 @@ class Listing:
         return parts[0] if len(parts) == 1 else And(tuple(parts))
 
     def _conditions(self, attr: str, spec: FilterField, given: Mapping[str, Any]) -> list[Filter]:
+        if isinstance(spec, Relation):
+            inner = spec.target().to_filter(given)
+            return [] if inner is None else [Related(spec.relation, inner)]
         convert: Callable[[Any], Any] | None = None
         operators: tuple[str, ...] = TEXT_OPERATORS
         if isinstance(spec, Id):

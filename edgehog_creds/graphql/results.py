@@ -21,6 +21,7 @@ class MutationError:
     vars: Json | None = None
     code: str | None = None
     fields: list[str] | None = None
+    path: list[str] | None = None
 
 
 def mutation_result(name: str, result_type: Any, description: str | None = None) -> Any:

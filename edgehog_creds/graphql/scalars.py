@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from typing import NewType
 
 import strawberry
@@ -49,3 +50,31 @@ BIGINT_SCALAR = strawberry.scalar(
 )
 
 SCALAR_MAP[BigInt] = BIGINT_SCALAR
+
+# Edgehog's JsonString: JSON carried as a string ("{\"size\": \"1G\"}"), as
+# its UI writes volume and network options. Parsed on the way in (a value
+# that is not a string of JSON is refused), printed compactly on the way out.
+JsonString = NewType("JsonString", object)
+
+
+def _parse_json_string(value: object) -> object:
+    if not isinstance(value, str):
+        raise ValueError("JsonString must be a string of JSON")
+    try:
+        return json.loads(value)
+    except ValueError:
+        raise ValueError("JsonString must be a string of JSON") from None
+
+
+def _serialize_json_string(value: object) -> str:
+    return json.dumps(value, separators=(",", ":"), sort_keys=True)
+
+
+JSON_STRING_SCALAR = strawberry.scalar(
+    name="JsonString",
+    description="JSON, as a string.",
+    serialize=_serialize_json_string,
+    parse_value=_parse_json_string,
+)
+
+SCALAR_MAP[JsonString] = JSON_STRING_SCALAR

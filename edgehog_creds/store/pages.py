@@ -19,9 +19,20 @@ import asyncpg
 
 from ..db import Connection
 from ..domain.errors import Invalid, raise_all
-from ..domain.listing import And, Cmp, Filter, ListQuery, Not, Or, Page, PageRequest, Sort
+from ..domain.listing import (
+    And,
+    Cmp,
+    Filter,
+    ListQuery,
+    Not,
+    Or,
+    Page,
+    PageRequest,
+    Related,
+    Sort,
+)
 from .cursors import complete_sort, cursor_encoder, decode_cursor, order_sql
-from .tables import Column, Table
+from .tables import Column, Many, Relation, Table
 
 T = TypeVar("T")
 K = TypeVar("K")
@@ -54,16 +65,62 @@ class Params:
         return f"${len(self.values)}::{pg_type}"
 
 
-def filter_sql(table: Table[Any], f: Filter, params: Params) -> str:
+def filter_sql(table: Table[Any], f: Filter, params: Params, depth: int = 0) -> str:
     if isinstance(f, And):
-        inner = " AND ".join(filter_sql(table, p, params) for p in f.parts)
+        inner = " AND ".join(filter_sql(table, p, params, depth) for p in f.parts)
         return f"({inner})" if f.parts else "TRUE"
     if isinstance(f, Or):
-        inner = " OR ".join(filter_sql(table, p, params) for p in f.parts)
+        inner = " OR ".join(filter_sql(table, p, params, depth) for p in f.parts)
         return f"({inner})" if f.parts else "FALSE"
     if isinstance(f, Not):
-        return f"(NOT {filter_sql(table, f.part, params)})"
+        return f"(NOT {filter_sql(table, f.part, params, depth)})"
+    if isinstance(f, Related):
+        return _related_sql(table, f, params, depth)
     return _comparison_sql(table.column(f.field), f, params)
+
+
+def _related_sql(table: Table[Any], f: Related, params: Params, depth: int) -> str:
+    """EXISTS (a related row, matching): one index look-up per row filtered.
+
+    The related table gets an alias of its own per level, so a filter on a
+    release's application inside a filter on a deployment's release reads
+    each table by its own name; its columns, unqualified, are the inner ones.
+    A filter on a to-many relation that a row of NULLs would match (`name:
+    {isNil: true}`) also matches rows with no related row at all, as the
+    outer join of Edgehog's filters does.
+    """
+    relation = table.relations[f.relation]
+    outer = table.alias if depth == 0 else f"related{depth}"
+    inner = f"related{depth + 1}"
+    target = relation.target
+    if isinstance(relation, Relation):
+        tie = f"{inner}.id = {outer}.{relation.column}"
+    else:
+        tie = relation.join.format(inner=inner, outer=outer)
+    condition = filter_sql(target, f.part, params, depth + 1)
+    related = (
+        f"SELECT 1 FROM {target.body} AS {inner}"
+        f" WHERE {inner}.tenant_id = {outer}.tenant_id AND {tie}"
+    )
+    found = f"EXISTS ({related} AND {condition})"
+    if isinstance(relation, Many) and _matches_nulls(f.part):
+        return f"({found} OR NOT EXISTS ({related}))"
+    return found
+
+
+def _matches_nulls(f: Filter) -> bool:
+    """Whether a related row whose every column is NULL would match `f` (SQL's rules)."""
+    if isinstance(f, And):
+        return all(_matches_nulls(p) for p in f.parts)
+    if isinstance(f, Or):
+        return any(_matches_nulls(p) for p in f.parts)
+    if isinstance(f, Not):
+        return not _matches_nulls(f.part)
+    if isinstance(f, Related):
+        return False
+    if f.op == "is_nil":
+        return bool(f.value)
+    return f.op == "is_distinct_from" and f.value is not None
 
 
 def _comparison_sql(col: Column, f: Cmp, params: Params) -> str:

@@ -23,6 +23,27 @@ K = TypeVar("K")
 
 
 @dataclass(frozen=True, slots=True)
+class Relation:
+    """A row of another table this table's rows point to, for filters on it.
+
+    `column` holds the id of the row of `target` (a release's `application_id`).
+    """
+
+    column: str
+    target: Table[Any]
+
+
+@dataclass(frozen=True, slots=True)
+class Many:
+    """Rows of another table related to this table's rows, for filters on them
+    (an application's releases). `join` is the SQL condition tying a row of
+    `target` ({inner}) to a row of this table ({outer})."""
+
+    join: str
+    target: Table[Any]
+
+
+@dataclass(frozen=True, slots=True)
 class Column:
     name: str  # the domain field: filters, sorts and cursors use it
     sql: str  # the SQL expression, e.g. "label"
@@ -65,10 +86,17 @@ class Table(Generic[T]):
         default_sort: Sequence[str] = ("inserted_at", "id"),
         from_record: Callable[[asyncpg.Record], T] | None = None,
         select: str | None = None,
+        relations: dict[str, Relation | Many] | None = None,
     ) -> None:
         hints = get_type_hints(row_type)
         names = [f.name for f in fields(row_type)]  # type: ignore[arg-type]
         self.source = source
+        # How the table is named in SQL (its name, or the alias of a
+        # subquery), and what to select from under another alias.
+        body, _, alias = source.rpartition(" AS ") if source.startswith("(") else ("", "", "")
+        self.alias = alias or source
+        self.body = body or source
+        self.relations = relations or {}
         self.columns = {
             name: Column(name, name, pg_type, name in unique)
             for name in names
@@ -109,3 +137,20 @@ async def delete_by_id(
         id,
     )
     return table.from_record(row) if row else None
+
+
+async def existing(
+    conn: Connection, source: str, tenant_id: uuid.UUID, ids: Sequence[uuid.UUID], *, lock: bool
+) -> set[uuid.UUID]:
+    """Which of `ids` are the tenant's rows of `source`.
+
+    With `lock`, those are KEY SHARE-locked until the transaction ends, so
+    they cannot be deleted before the rows that will reference them are written.
+    """
+    suffix = " FOR KEY SHARE" if lock else ""
+    rows = await conn.fetch(
+        f"SELECT id FROM {source} WHERE tenant_id = $1 AND id = ANY($2::uuid[]){suffix}",
+        tenant_id,
+        sorted(set(ids)),
+    )
+    return {r["id"] for r in rows}

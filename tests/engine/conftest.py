@@ -7,12 +7,9 @@ from typing import Any
 
 import pytest
 from strawberry.schema.config import StrawberryConfig
+from strawberry.types.base import StrawberryObjectDefinition
 
-from edgehog_creds.applications import graphql as applications
-from edgehog_creds.audit import graphql as audit
-from edgehog_creds.credentials import graphql as credentials
 from edgehog_creds.db import Database
-from edgehog_creds.deployments import graphql as deployments
 from edgehog_creds.deployments.payload import ReleaseTemplates
 from edgehog_creds.domain.principal import Principal, TenantUser
 from edgehog_creds.engine import Engine
@@ -66,16 +63,25 @@ def schema_with(engine: Engine, *extensions: Any) -> Schema:
     return Schema(
         query=RootQueryType,
         mutation=RootMutationType,
-        types=[
-            credentials.ImageCredentials,
-            applications.Container,
-            applications.Image,
-            deployments.CredentialDelivery,
-            audit.AuditEvent,
-        ],
+        types=_node_types(),
         config=StrawberryConfig(scalar_map=SCALAR_MAP),
         **options,
     )
+
+
+def _node_types() -> list[type]:
+    """Every Node type of the app's schema: what build_schema lists in `types` (and
+    more, harmlessly), whichever aggregates the app has today."""
+    built = build_schema()
+    found = []
+    for name in built._schema.type_map:
+        definition = built.get_type_by_name(name)
+        if isinstance(definition, StrawberryObjectDefinition) and any(
+            i.name == "Node" for i in definition.interfaces
+        ):
+            found.append(definition.origin)
+    assert found
+    return found
 
 
 def kept_documents(schema: Any) -> Documents | None:

@@ -1,0 +1,1 @@
+"""Containers, their images, volumes and networks mounts, device mappings and requests."""
