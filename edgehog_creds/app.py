@@ -60,7 +60,11 @@ def create_app(
         pool=runtime.pool,
         schema=build_schema(Engine.named(settings.engine, may_keep)),
         directory=runtime.directory,
-        authenticator=Authenticator(runtime.pool, JwtVerifier(clock=clock)),
+        authenticator=Authenticator(
+            runtime.pool,
+            JwtVerifier(clock=clock),
+            device_online_seconds=settings.device_online_seconds,
+        ),
         vault=vault,
         templates=ReleaseTemplates(),
         graphiql=settings.graphiql,

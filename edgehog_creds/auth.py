@@ -179,15 +179,23 @@ def generate_tenant_key_pair() -> tuple[bytes, bytes]:
 class Authenticator:
     """The Principal of a request's Authorization header, within one tenant."""
 
-    def __init__(self, pool: Callable[[], asyncpg.Pool], verifier: JwtVerifier) -> None:
+    def __init__(
+        self,
+        pool: Callable[[], asyncpg.Pool],
+        verifier: JwtVerifier,
+        *,
+        device_online_seconds: float = devices_store.DEFAULT_ONLINE_SECONDS,
+    ) -> None:
         self._pool = pool
         self._verifier = verifier
+        # A device's request keeps it online this long (the look-up records it).
+        self._online_seconds = device_online_seconds
 
     async def principal(self, tenant: Tenant, authorization: str | None) -> Principal:
         token = bearer_token(authorization)
         if token.startswith(DEVICE_TOKEN_PREFIX):
             device_id = await devices_store.id_for_token(
-                self._pool(), tenant.id, hash_device_token(token)
+                self._pool(), tenant.id, hash_device_token(token), self._online_seconds
             )
             if device_id is None:
                 raise AuthError("unknown device token")

@@ -95,6 +95,50 @@ def cmd_token(args: argparse.Namespace, settings: Settings) -> None:
         raise CliError(f"{args.private_key}: not an EC P-256 or RSA private key in PEM") from exc
 
 
+def cmd_device_create(args: argparse.Namespace, settings: Settings) -> None:
+    """Register a device; its token goes to stdout, once (only its hash is stored)."""
+    from .devices.graphql import TYPE as DEVICE
+    from .devices.service import DevicesService
+    from .domain.errors import DomainError, DomainErrors
+    from .domain.principal import TenantUser
+    from .graphql.errors import api_field
+    from .graphql.relay import to_global_id
+
+    async def create() -> tuple[str, str]:
+        dsn = _dsn(settings)
+        await db.migrate_dsn(dsn)
+        pool = await db.create_pool(dsn, min_size=1, max_size=1)
+        try:
+            tenant = await tenants.get_by_slug(pool, args.tenant)
+            if tenant is None:
+                raise CliError(f"no tenant {args.tenant!r}")
+            # Recorded in the audit trail as the actor, as a JWT's `sub` would be.
+            user = TenantUser(tenant, "cli")
+            try:
+                device, token = await DevicesService(db.Database(pool), user).create(
+                    device_id=args.device_id, name=args.name
+                )
+            except (DomainError, DomainErrors) as exc:
+                problems = exc.errors if isinstance(exc, DomainErrors) else [exc]
+                raise CliError(
+                    "; ".join(
+                        f"{api_field(e.field) if e.field else ''} {e.short_message}".strip()
+                        for e in problems
+                    )
+                ) from exc
+            return to_global_id(DEVICE, device.id), token.reveal()
+        finally:
+            await pool.close()
+
+    device_gid, token = asyncio.run(create())
+    print(
+        f"created device {args.device_id!r} ({device_gid}) in tenant {args.tenant}; "
+        "its token follows, shown this once:",
+        file=sys.stderr,
+    )
+    print(token)
+
+
 def cmd_export_schema(args: argparse.Namespace, settings: Settings) -> None:
     from .graphql.schema import export_sdl
 
@@ -213,6 +257,14 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--expiry", type=int, default=86400, help="seconds (0: no expiry)")
     p.add_argument("--subject", default=None, help="the `sub` claim, recorded as the actor")
     p.set_defaults(func=cmd_token)
+
+    p = sub.add_parser("device", help="manage devices")
+    dsub = p.add_subparsers(dest="device_command", required=True)
+    d = dsub.add_parser("create", help="register a device; print its token once")
+    d.add_argument("--tenant", required=True, help="the tenant's slug")
+    d.add_argument("--device-id", required=True, help="the device's own identifier")
+    d.add_argument("--name", required=True, help="its display name")
+    d.set_defaults(func=cmd_device_create)
 
     p = sub.add_parser("export-schema", help="print the GraphQL SDL")
     p.set_defaults(func=cmd_export_schema)

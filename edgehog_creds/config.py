@@ -27,6 +27,8 @@ class Settings:
     opened_cache_seconds: float = 60.0
     # How GraphQL documents run (engine/): "fast" (default) or "strawberry".
     engine: str = "fast"
+    # How long a device counts as online after a request of its own (devices/store.py).
+    device_online_seconds: float = 60.0
     # Not settable from the environment: tests and `make run` use them.
     pool_min_size: int = 2
     pool_max_size: int = 10
@@ -39,7 +41,7 @@ class Settings:
             f"secret_key_file={str(self.secret_key_file) if self.secret_key_file else None!r}, "
             f"public_key={self.public_key!r}, cors_origins={self.cors_origins!r}, "
             f"graphiql={self.graphiql}, opened_cache_seconds={self.opened_cache_seconds}, "
-            f"engine={self.engine!r})"
+            f"engine={self.engine!r}, device_online_seconds={self.device_online_seconds})"
         )
 
 
@@ -75,6 +77,14 @@ def _engine(env: Mapping[str, str]) -> str:
     return name
 
 
+def _device_online_seconds(env: Mapping[str, str]) -> float:
+    name = "EDGEHOG_CREDS_DEVICE_ONLINE_SECONDS"
+    value = _seconds(env, name, 60.0)
+    if value < 1:
+        raise ConfigError(f"{name} must be between 1 and 86400 seconds, got {env[name]!r}")
+    return value
+
+
 def load_settings(env: Mapping[str, str] | None = None) -> Settings:
     env = os.environ if env is None else env
     secret_key_file = env.get("EDGEHOG_CREDS_SECRET_KEY_FILE") or None
@@ -93,4 +103,5 @@ def load_settings(env: Mapping[str, str] | None = None) -> Settings:
         graphiql=_flag(env, "EDGEHOG_CREDS_GRAPHIQL", True),
         opened_cache_seconds=_seconds(env, "EDGEHOG_CREDS_OPENED_CACHE_SECONDS", 60.0),
         engine=_engine(env),
+        device_online_seconds=_device_online_seconds(env),
     )

@@ -182,7 +182,7 @@ async def test_no_secret_in_any_table_response_or_log(tenant, pool, caplog):
     await user(
         "{ listAuditEvents { edges { node { id actor action entityType entityId details } } } }"
     )
-    await user("{ listDevices { edges { node { id deviceId name deployments { count } } } } }")
+    await user("{ devices { edges { node { id deviceId name deployments { count } } } } }")
     await user(
         "query($id: ID!) { deployment(id: $id) { id state device { id } "
         "release { id containers { edges { node { id imageCredentials { id label } } } } } } }",

@@ -58,8 +58,8 @@ async def test_public_key_only_instance_creates_credentials_the_full_one_can_del
     release_id = await make_release(limited, pool, [container("reg.example/app:1", creds["id"])])
     device, token = await create_device(limited)
     deployment = await deploy(limited, release_id, device["id"])
-    listed = await limited.gql("{ listImageCredentials { count } listDevices { count } }")
-    assert listed["data"] == {"listImageCredentials": {"count": 1}, "listDevices": {"count": 1}}
+    listed = await limited.gql("{ listImageCredentials { count } devices { count } }")
+    assert listed["data"] == {"listImageCredentials": {"count": 1}, "devices": {"count": 1}}
 
     refused = await read_payload(limited, token, deployment["id"])
     assert refused["data"] == {"devicePayload": None}

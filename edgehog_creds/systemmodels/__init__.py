@@ -1,0 +1,1 @@
+"""Hardware types and system models: what a device is, as Edgehog's fleet pages show it."""
