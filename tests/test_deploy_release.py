@@ -1,4 +1,4 @@
-"""deployRelease, deployment(id), listDeployments and Device.deployments."""
+"""deployRelease, deployment(id), deployments and Device.applicationDeployments."""
 
 from __future__ import annotations
 
@@ -18,7 +18,7 @@ query One($id: ID!) {
 LIST = """
 query List($first: Int, $last: Int, $after: String, $before: String,
            $filter: DeploymentFilterInput, $sort: [DeploymentSortInput]) {
-  listDeployments(first: $first, last: $last, after: $after, before: $before,
+  deployments(first: $first, last: $last, after: $after, before: $before,
                   filter: $filter, sort: $sort) {
     count
     pageInfo { hasNextPage hasPreviousPage endCursor startCursor }
@@ -29,8 +29,8 @@ query List($first: Int, $last: Int, $after: String, $before: String,
 
 DEVICES_WITH_DEPLOYMENTS = """
 query($first: Int) {
-  listDevices {
-    edges { node { deviceId deployments(first: $first) {
+  devices {
+    edges { node { deviceId applicationDeployments(first: $first) {
       count pageInfo { hasNextPage } edges { node { id release { id } } } } } }
   }
 }
@@ -46,13 +46,13 @@ async def test_deploys_a_release_to_a_device(tenant, pool):
     device, _ = await create_device(tenant, "dev", "Dev")
     deployment = await deploy(tenant, release_id, device["id"])
     assert parse_global_id(deployment["id"])[0] == "Deployment"
-    assert deployment["state"] == "pending"
+    assert deployment["state"] == "PENDING"
     assert deployment["device"] == {"id": device["id"], "deviceId": "dev"}
 
     body = await tenant.gql(DEPLOYMENT, {"id": deployment["id"]})
     assert body["data"]["deployment"] == {
         "id": deployment["id"],
-        "state": "pending",
+        "state": "PENDING",
         "device": {"id": device["id"], "name": "Dev"},
         "release": {"id": release_id, "version": "1.0.0"},
     }
@@ -60,7 +60,7 @@ async def test_deploys_a_release_to_a_device(tenant, pool):
         "query($id: ID!) { node(id: $id) { ... on Deployment { state } } }",
         {"id": deployment["id"]},
     )
-    assert node["data"]["node"] == {"state": "pending"}
+    assert node["data"]["node"] == {"state": "PENDING"}
 
 
 async def test_unknown_ids_are_not_found_on_their_field(tenant, other_tenant, pool):
@@ -121,7 +121,7 @@ async def test_other_tenants_cannot_read_a_deployment(tenant, other_tenant, pool
     body = await other_tenant.gql(DEPLOYMENT, {"id": deployment["id"]})
     assert body["data"]["deployment"] is None
     listed = await other_tenant.gql(LIST)
-    assert listed["data"]["listDeployments"]["count"] == 0
+    assert listed["data"]["deployments"]["count"] == 0
 
 
 async def test_list_deployments_pages_and_filters_by_device_and_release(tenant, pool):
@@ -134,48 +134,67 @@ async def test_list_deployments_pages_and_filters_by_device_and_release(tenant, 
         await deploy(tenant, second_release, one["id"]),
         await deploy(tenant, first_release, two["id"]),
     ]
-    page = (await tenant.gql(LIST, {"first": 2}))["data"]["listDeployments"]
+    page = (await tenant.gql(LIST, {"first": 2}))["data"]["deployments"]
     assert page["count"] == 3
     assert [e["node"]["id"] for e in page["edges"]] == [d["id"] for d in made[:2]]
     rest = await tenant.gql(LIST, {"first": 2, "after": page["pageInfo"]["endCursor"]})
-    assert [e["node"]["id"] for e in rest["data"]["listDeployments"]["edges"]] == [made[2]["id"]]
+    assert [e["node"]["id"] for e in rest["data"]["deployments"]["edges"]] == [made[2]["id"]]
     newest = await tenant.gql(
         LIST, {"sort": [{"field": "INSERTED_AT", "order": "DESC"}], "first": 1}
     )
-    assert newest["data"]["listDeployments"]["edges"][0]["node"]["id"] == made[2]["id"]
+    assert newest["data"]["deployments"]["edges"][0]["node"]["id"] == made[2]["id"]
 
-    of_one = await tenant.gql(LIST, {"filter": {"device": {"eq": one["id"]}}})
-    assert of_one["data"]["listDeployments"]["count"] == 2
-    of_first = await tenant.gql(LIST, {"filter": {"release": {"eq": first_release}}})
-    assert {e["node"]["device"]["id"] for e in of_first["data"]["listDeployments"]["edges"]} == {
+    # Filters as Edgehog's UI writes them: by a related object's fields.
+    of_one = await tenant.gql(LIST, {"filter": {"device": {"id": {"eq": one["id"]}}}})
+    assert of_one["data"]["deployments"]["count"] == 2
+    of_first = await tenant.gql(LIST, {"filter": {"releaseId": {"eq": first_release}}})
+    assert {e["node"]["device"]["id"] for e in of_first["data"]["deployments"]["edges"]} == {
         one["id"],
         two["id"],
     }
-    bad = await tenant.gql(LIST, {"filter": {"device": {"eq": first_release}}})
-    assert errors_of(bad) == [("invalid_primary_key", ["filter.device"])]
+    search = await tenant.gql(
+        LIST,
+        {
+            "filter": {
+                "or": [
+                    {"release": {"version": {"ilike": "%2.0%"}}},
+                    {"device": {"deviceId": {"ilike": "%two%"}}},
+                ]
+            }
+        },
+    )
+    assert search["data"]["deployments"]["count"] == 2
+    by_app = await tenant.gql(
+        LIST, {"filter": {"release": {"application": {"name": {"ilike": "app-%"}}}}}
+    )
+    assert by_app["data"]["deployments"]["count"] == 3
+    bad = await tenant.gql(LIST, {"filter": {"device": {"id": {"eq": first_release}}}})
+    assert errors_of(bad) == [("invalid_primary_key", ["filter.id"])]
     both = await tenant.gql(LIST, {"first": 1, "last": 1})
     assert errors_of(both) == [("invalid", ["first"])]
 
 
 async def test_device_deployments_is_a_connection_per_device(tenant, pool):
-    release_id = await _release(tenant, pool)
+    releases = [
+        await make_release(tenant, pool, [container("nginx")], version=f"1.{i}.0") for i in range(3)
+    ]
     one, _ = await create_device(tenant, "one")
     two, _ = await create_device(tenant, "two")
     await create_device(tenant, "none")
-    for _ in range(3):
+    for release_id in releases:
         await deploy(tenant, release_id, one["id"])
-    await deploy(tenant, release_id, two["id"])
+    await deploy(tenant, releases[0], two["id"])
 
     body = await tenant.gql(DEVICES_WITH_DEPLOYMENTS, {"first": 2})
     assert "errors" not in body, body
-    edges = body["data"]["listDevices"]["edges"]
-    by_device = {e["node"]["deviceId"]: e["node"]["deployments"] for e in edges}
+    edges = body["data"]["devices"]["edges"]
+    by_device = {e["node"]["deviceId"]: e["node"]["applicationDeployments"] for e in edges}
     assert by_device["one"]["count"] == 3 and len(by_device["one"]["edges"]) == 2
     assert by_device["one"]["pageInfo"]["hasNextPage"] is True
     assert by_device["two"]["count"] == 1 and by_device["two"]["pageInfo"]["hasNextPage"] is False
     assert by_device["none"] == {"count": 0, "pageInfo": {"hasNextPage": False}, "edges": []}
     assert all(
-        e["node"]["release"]["id"] == release_id for d in by_device.values() for e in d["edges"]
+        e["node"]["release"]["id"] in releases for d in by_device.values() for e in d["edges"]
     )
     too_many = await tenant.gql(DEVICES_WITH_DEPLOYMENTS, {"first": 251})
     assert {e["code"] for e in too_many["errors"]} == {"invalid"}

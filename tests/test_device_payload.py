@@ -21,7 +21,7 @@ from graphql import (
     is_leaf_type,
 )
 
-from edgehog_creds.applications import containers_store
+from edgehog_creds.containers import store as containers_store
 from edgehog_creds.credentials import store as credentials_store
 from edgehog_creds.db import Database
 from edgehog_creds.deployments import payload_store
@@ -31,6 +31,7 @@ from edgehog_creds.deployments.payload_service import PayloadService
 from edgehog_creds.docker_auth import DOCKER_HUB_SERVER_ADDRESS, decode_registry_auth
 from edgehog_creds.domain.principal import Device
 from edgehog_creds.graphql.relay import to_global_id
+from edgehog_creds.graphql.schema import DEVICE_FIELDS
 from edgehog_creds.store import tables
 from edgehog_creds.tenants.store import get_by_slug
 
@@ -164,7 +165,8 @@ async def test_payload_carries_every_field_of_the_contract(tenant, pool):
         "tmpfs": ["/run:rw,size=64m"],
         "privileged": True,
     }
-    # Unset: -1 for every limit, empty strings and lists, false flags.
+    # Unset: -1 for every limit but memorySwap (-2: -1 is unlimited swap), empty
+    # strings and lists, false flags, and Edgehog's default network mode.
     assert bare == {
         **{k: v for k, v in full.items() if k in ("deploymentId", "networkIds", "volumeIds")},
         "id": container_ids[1],
@@ -175,7 +177,7 @@ async def test_payload_carries_every_field_of_the_contract(tenant, pool):
         "restartPolicy": "",
         "env": [],
         "binds": [],
-        "networkMode": "",
+        "networkMode": "bridge",
         "portBindings": [],
         "extraHosts": [],
         "capAdd": [],
@@ -189,10 +191,10 @@ async def test_payload_carries_every_field_of_the_contract(tenant, pool):
                 "cpuRealtimeRuntime",
                 "memory",
                 "memoryReservation",
-                "memorySwap",
                 "memorySwappiness",
             )
         },
+        "memorySwap": -2,
         "volumeDriver": "",
         "storageOpt": [],
         "readOnlyRootfs": False,
@@ -201,18 +203,18 @@ async def test_payload_carries_every_field_of_the_contract(tenant, pool):
     }
     assert payload["deployment"] == {"id": dep, "containers": container_ids}
 
-    # events: every image, then every container, then the deployment, with the
-    # same data as the typed objects, field for field.
+    # events: per container its image and then the container (Edgehog's order),
+    # the deployment last, with the same data as the typed objects, field for field.
     events = payload["events"]
     prefix = "io.edgehog.devicemanager.apps."
     assert [(e["interface"], e["path"]) for e in events] == [
-        (prefix + "CreateImageRequest", "/image")
-    ] * 3 + [(prefix + "CreateContainerRequest", "/container")] * 3 + [
-        (prefix + "CreateDeploymentRequest", "/deployment")
-    ]
-    assert [e["data"] for e in events] == [*images, *payload["containers"], payload["deployment"]]
+        (prefix + "CreateImageRequest", "/image"),
+        (prefix + "CreateContainerRequest", "/container"),
+    ] * 3 + [(prefix + "CreateDeploymentRequest", "/deployment")]
+    interleaved = [x for pair in zip(images, payload["containers"], strict=True) for x in pair]
+    assert [e["data"] for e in events] == [*interleaved, payload["deployment"]]
     # Key order too: it is the contract table's order.
-    assert list(events[3]["data"]) == list(full)
+    assert list(events[1]["data"]) == list(full)
 
     # The label is never part of a payload.
     text = json.dumps(body, ensure_ascii=False)
@@ -340,7 +342,7 @@ async def test_a_device_is_forbidden_every_other_root_field(tenant, pool):
     )
     checked = []
     for kind, name, field in fields:
-        if name == "devicePayload":
+        if name in DEVICE_FIELDS or name == "reportIntrospection":  # what a device may do
             continue
         document, variables = _operation(kind, name, field)
         body = await tenant.gql(document, variables, token=token)
@@ -349,7 +351,7 @@ async def test_a_device_is_forbidden_every_other_root_field(tenant, pool):
             ("forbidden", [name])
         ], (name, document, variables, body)
         checked.append(name)
-    assert {"node", "createImageCredentials", "listDevices", "listAuditEvents"} <= set(checked)
+    assert {"node", "createImageCredentials", "devices", "listAuditEvents"} <= set(checked)
     # Nothing was created or deleted on the device's behalf.
     audit_after = await pool.fetchval(
         "SELECT count(*) FROM audit_events WHERE tenant_id = $1", tenant.id
@@ -372,6 +374,10 @@ async def test_a_device_cannot_reach_other_data_through_its_payload(tenant):
     assert seen == {
         "DevicePayload",
         "CreateImageRequest",
+        "CreateVolumeRequest",
+        "CreateNetworkRequest",
+        "CreateDeviceMappingRequest",
+        "CreateDeviceRequest",
         "CreateContainerRequest",
         "CreateDeploymentRequest",
     }
@@ -397,8 +403,9 @@ async def test_deleted_credentials_refuse_the_whole_payload(tenant, pool):
     message = body["errors"][0]["message"]
     release = await tenant.gql(RELEASE_CONTAINERS, {"id": deployment_id})
     third = release["data"]["deployment"]["release"]["containers"]["edges"][2]["node"]
-    assert str(uuid_of(third["id"])) in message
+    assert str(uuid_of(third["image"]["id"])) in message  # the image that lost them
     assert "reg.example/b:2" in message
+    assert len(body["errors"]) == 1  # the image of the kept credentials is fine
     assert "kept-pass" not in json.dumps(body)
     # Refused means refused: not even the credentials that still exist were delivered.
     delivered = await pool.fetchval(
@@ -590,7 +597,10 @@ async def test_a_record_is_all_or_nothing(tenant, pool):
     # Deliverable: one row per set of credentials, however many containers use it.
     recorded = await read(uuid_of(intact_id), device_id)
     assert recorded is not None and len(recorded.delivery_ids) == 1
-    assert [c.image_credentials_id for c in recorded.containers] == [uuid_of(kept)] * 2 + [None]
+    # Per image (the release's three containers run three images), by image id.
+    assert sorted(str(i.image_credentials_id) for i in recorded.images) == sorted(
+        [str(uuid_of(kept))] * 2 + ["None"]
+    )
     assert await _deliveries(pool, tenant) == 1
     await payload_store.withdraw_deliveries(pool, tenant.id, recorded.delivery_ids)
     assert await _deliveries(pool, tenant) == 0
@@ -695,13 +705,13 @@ async def test_deployments_of_one_release_share_its_templates(tenant, pool, vaul
         deployment = await deploy(tenant, release_id, device["id"])
         built.append(await _build(tenant, pool, vault, templates, device["id"], deployment["id"]))
     one, two = built
-    assert [a is b for a, b in zip(one.templates, two.templates, strict=True)] == [True, True]
+    assert [a is b for a, b in zip(one.parts, two.parts, strict=True)] == [True] * len(one.parts)
     for b in built:  # each payload names its own deployment; the template none
         dep = str(b.deployment_id)
         events = b.events()
         assert [e["data"]["deploymentId"] for e in events[:4]] == [dep] * 4
         assert [c.deployment_id for c in b.containers] == [dep] * 2
-    assert one.templates[0].data["deploymentId"] == ""
+    assert one.parts[0].data["deploymentId"] == ""
 
 
 async def test_templates_kept_are_bounded(tenant, pool, vault):
@@ -724,3 +734,338 @@ async def test_templates_kept_are_bounded(tenant, pool, vault):
     assert again.events()[1]["data"]["deploymentId"] == str(uuid_of(read[0][0]))
     assert templates.get(tenant.id, releases[0]) is not None
     assert templates.get(tenant.id, releases[1]) is None
+
+
+# --- volumes, networks, device mappings and device requests ---------------------------
+
+FULL_PAYLOAD = """
+query Payload($id: ID!) {
+  devicePayload(deploymentId: $id) {
+    images { id deploymentId reference registryAuth }
+    volumes { id deploymentId driver options }
+    networks { id deploymentId driver internal enableIpv6 options }
+    deviceMappings { id deploymentId pathOnHost pathInContainer cGroupPermissions }
+    deviceRequests {
+      id deploymentId driver count deviceIds capabilities optionKeys optionValues
+    }
+    containers {
+      id deploymentId imageId networkIds volumeIds deviceMappingIds deviceRequestIds
+      binds restartPolicy networkMode memorySwap memory
+    }
+    deployment { id containers }
+    events
+  }
+}
+"""
+
+CONTAINER_PARTS = """
+query($id: ID!) {
+  container(id: $id) {
+    imageId
+    deviceMappings { edges { node { id } } }
+    deviceRequests { edges { node { id } } }
+  }
+}
+"""
+
+
+async def _release_of(tenant, made: list[dict], dependencies=()) -> str:
+    from .releases_gql import CREATE_RELEASE, create_application
+
+    app = await create_application(tenant, f"app-{uuid.uuid4().hex[:6]}")
+    body = await tenant.gql(
+        CREATE_RELEASE,
+        {
+            "input": {
+                "applicationId": app["id"],
+                "version": "1.0.0",
+                "containers": [{"id": c["id"]} for c in made],
+                "containerDependencies": [
+                    {"containerId": made[c]["id"], "dependencyId": made[d]["id"]}
+                    for c, d in dependencies
+                ],
+            }
+        },
+    )
+    assert "errors" not in body, body
+    return body["data"]["createRelease"]["result"]["id"]
+
+
+async def _parts_of(tenant, made: dict) -> dict[str, Any]:
+    body = await tenant.gql(CONTAINER_PARTS, {"id": made["id"]})
+    found = body["data"]["container"]
+    return {
+        "id": str(uuid_of(made["id"])),
+        "image": str(uuid_of(found["imageId"])),
+        "mappings": [str(uuid_of(e["node"]["id"])) for e in found["deviceMappings"]["edges"]],
+        "requests": [str(uuid_of(e["node"]["id"])) for e in found["deviceRequests"]["edges"]],
+    }
+
+
+async def test_volumes_networks_device_mappings_and_requests_are_sent_as_edgehog_does(tenant, pool):
+    from .releases_gql import create_container
+    from .test_create_container import create_network, create_volume
+
+    volume = await create_volume(tenant, "data", options=json.dumps({"size": "1G", "type": "x"}))
+    network = await create_network(
+        tenant,
+        "front",
+        internal=True,
+        options=json.dumps({"com.docker.network.bridge.name": "br0"}),
+    )
+    first = await create_container(
+        tenant,
+        container(
+            "reg.example/app:1",
+            restartPolicy="on_failure",
+            binds=["/host:/in/container:ro"],
+            volumes=[{"id": volume, "target": "/data"}],
+            networks=[{"id": network}],
+            deviceMappings=[
+                {
+                    "pathOnHost": "/dev/ttyUSB0",
+                    "pathInContainer": "/dev/tty0",
+                    "cgroupPermissions": "rwm",
+                }
+            ],
+            deviceRequests=[
+                {
+                    "driver": "nvidia",
+                    "deviceIds": ["0", "GPU-1"],
+                    "capabilities": [["gpu", "nvidia"], ["compute"]],
+                    "options": json.dumps({"a": "1", "b": "x=y"}),
+                },
+                {"count": 2},
+            ],
+        ),
+    )
+    # The same image, volume and network again: each is sent once.
+    second = await create_container(
+        tenant,
+        container(
+            "reg.example/app:1",
+            restartPolicy="unless-stopped",
+            memory=2**30,
+            memorySwap=-1,  # unlimited swap: kept
+            volumes=[{"id": volume, "target": "/shared"}],
+            networks=[{"id": network}],
+        ),
+    )
+    one, two = await _parts_of(tenant, first), await _parts_of(tenant, second)
+    assert one["image"] == two["image"]
+    device, token = await create_device(tenant)
+    deployment = await deploy(tenant, await _release_of(tenant, [first, second]), device["id"])
+    body = await tenant.gql(FULL_PAYLOAD, {"id": deployment["id"]}, token=token)
+    assert "errors" not in body, body
+    payload = body["data"]["devicePayload"]
+    dep = str(uuid_of(deployment["id"]))
+    volume_id, network_id = str(uuid_of(volume)), str(uuid_of(network))
+    (mapping_id,) = one["mappings"]
+    gpu_id, counted_id = one["requests"]
+
+    assert payload["images"] == [
+        {
+            "id": one["image"],
+            "deploymentId": dep,
+            "reference": "reg.example/app:1",
+            "registryAuth": "",
+        }
+    ]
+    assert payload["volumes"] == [
+        {"id": volume_id, "deploymentId": dep, "driver": "local", "options": ["size=1G", "type=x"]}
+    ]
+    assert payload["networks"] == [
+        {
+            "id": network_id,
+            "deploymentId": dep,
+            "driver": "bridge",
+            "internal": True,
+            "enableIpv6": False,
+            "options": ["com.docker.network.bridge.name=br0"],
+        }
+    ]
+    assert payload["deviceMappings"] == [
+        {
+            "id": mapping_id,
+            "deploymentId": dep,
+            "pathOnHost": "/dev/ttyUSB0",
+            "pathInContainer": "/dev/tty0",
+            "cGroupPermissions": "rwm",
+        }
+    ]
+    gpu, counted = payload["deviceRequests"]
+    # Each AND-group of capabilities is one JSON array, as a string.
+    assert [json.loads(c) for c in gpu.pop("capabilities")] == [["gpu", "nvidia"], ["compute"]]
+    assert gpu == {
+        "id": gpu_id,
+        "deploymentId": dep,
+        "driver": "nvidia",
+        "count": -1,  # all
+        "deviceIds": ["0", "GPU-1"],
+        "optionKeys": ["a", "b"],
+        "optionValues": ["1", "x=y"],
+    }
+    assert counted == {
+        "id": counted_id,
+        "deploymentId": dep,
+        "driver": "",
+        "count": 2,
+        "deviceIds": [],
+        "capabilities": [],
+        "optionKeys": [],
+        "optionValues": [],
+    }
+    assert payload["containers"] == [
+        {
+            "id": one["id"],
+            "deploymentId": dep,
+            "imageId": one["image"],
+            "networkIds": [network_id],
+            "volumeIds": [volume_id],
+            "deviceMappingIds": [mapping_id],
+            "deviceRequestIds": [gpu_id, counted_id],
+            # A volume is mounted by its id, before the container's own binds.
+            "binds": [f"{volume_id}:/data", "/host:/in/container:ro"],
+            "restartPolicy": "on-failure",  # as Docker spells it
+            "networkMode": "bridge",
+            "memorySwap": -2,  # unset
+            "memory": -1,
+        },
+        {
+            "id": two["id"],
+            "deploymentId": dep,
+            "imageId": one["image"],
+            "networkIds": [network_id],
+            "volumeIds": [volume_id],
+            "deviceMappingIds": [],
+            "deviceRequestIds": [],
+            "binds": [f"{volume_id}:/shared"],
+            "restartPolicy": "unless-stopped",
+            "networkMode": "bridge",
+            "memorySwap": -1,
+            "memory": 2**30,
+        },
+    ]
+    assert payload["deployment"] == {"id": dep, "containers": [one["id"], two["id"]]}
+
+    # The events, in Edgehog's order: per container its image, volumes, networks,
+    # device mappings, device requests and the container, each resource once; the
+    # deployment last. Their data is the typed objects' (every container field).
+    events = payload["events"]
+    prefix = "io.edgehog.devicemanager.apps."
+    assert [(e["interface"].removeprefix(prefix), e["path"]) for e in events] == [
+        ("CreateImageRequest", "/image"),
+        ("CreateVolumeRequest", "/volume"),
+        ("CreateNetworkRequest", "/network"),
+        ("CreateDeviceMappingRequest", "/deviceMapping"),
+        ("CreateDeviceRequest", "/deviceRequest"),
+        ("CreateDeviceRequest", "/deviceRequest"),
+        ("CreateContainerRequest", "/container"),
+        ("CreateContainerRequest", "/container"),
+        ("CreateDeploymentRequest", "/deployment"),
+    ]
+    assert all(e["interface"].startswith(prefix) for e in events)
+    data = [e["data"] for e in events]
+    assert data[:4] == [
+        *payload["images"],
+        *payload["volumes"],
+        *payload["networks"],
+        *payload["deviceMappings"],
+    ]
+    assert data[5] == counted and {**data[4], "capabilities": None} == {**gpu, "capabilities": None}
+    for event, typed in zip(data[6:8], payload["containers"], strict=True):
+        assert {k: event[k] for k in typed} == typed
+        assert len(event) == 29  # every field of CreateContainerRequest, none more
+    assert data[8] == payload["deployment"]
+    # Exactly the interfaces' fields, in their order.
+    assert [list(d) for d in data[1:6]] == [
+        ["id", "deploymentId", "driver", "options"],
+        ["id", "deploymentId", "driver", "internal", "enableIpv6", "options"],
+        ["id", "deploymentId", "pathOnHost", "pathInContainer", "cGroupPermissions"],
+        [
+            "id",
+            "deploymentId",
+            "driver",
+            "count",
+            "deviceIds",
+            "capabilities",
+            "optionKeys",
+            "optionValues",
+        ],
+        [
+            "id",
+            "deploymentId",
+            "driver",
+            "count",
+            "deviceIds",
+            "capabilities",
+            "optionKeys",
+            "optionValues",
+        ],
+    ]
+
+
+async def test_capabilities_are_encoded_as_edgehog_encodes_them(tenant, pool):
+    deployment_id, token, _ = await deployed(
+        tenant,
+        pool,
+        [container("nginx", deviceRequests=[{"capabilities": [["gpu", "nvidia"], ["compute"]]}])],
+    )
+    body = await tenant.gql(FULL_PAYLOAD, {"id": deployment_id}, token=token)
+    (request,) = body["data"]["devicePayload"]["deviceRequests"]
+    assert request["capabilities"] == ['["gpu","nvidia"]', '["compute"]']
+
+
+async def test_shared_images_are_sent_once_with_their_registry_auth(tenant, pool):
+    robot = await _credentials(tenant, "robot", "robot", PASSWORD)
+    deployment_id, token, _ = await deployed(
+        tenant,
+        pool,
+        [
+            container(PRIVATE, robot, hostname="a"),
+            container("nginx", hostname="b"),
+            container(PRIVATE, robot, hostname="c"),  # the first one's image
+            container("nginx", hostname="d"),
+        ],
+    )
+    body = await read_payload(tenant, token, deployment_id)
+    assert "errors" not in body, body
+    payload = body["data"]["devicePayload"]
+    assert [i["reference"] for i in payload["images"]] == [PRIVATE, "nginx"]
+    assert decode_registry_auth(payload["images"][0]["registryAuth"])["password"] == PASSWORD
+    assert payload["images"][1]["registryAuth"] == ""
+    image_ids = [i["id"] for i in payload["images"]]
+    assert [c["imageId"] for c in payload["containers"]] == [*image_ids, *image_ids]
+    assert [e["path"] for e in payload["events"]] == [
+        "/image",
+        "/container",
+        "/image",
+        "/container",
+        "/container",
+        "/container",
+        "/deployment",
+    ]
+    # One delivery for the one set of credentials.
+    assert await _deliveries(pool, tenant) == 1
+
+
+async def test_dependencies_start_first(tenant, pool):
+    from .releases_gql import create_container
+
+    web, api, db, cache = [
+        await create_container(tenant, container("nginx", hostname=name))
+        for name in ("web", "api", "db", "cache")
+    ]
+    made = [web, api, db, cache]
+    # web needs api and db; api needs db; cache needs nothing.
+    release_id = await _release_of(tenant, made, dependencies=[(0, 1), (0, 2), (1, 2)])
+    device, token = await create_device(tenant)
+    deployment = await deploy(tenant, release_id, device["id"])
+    body = await read_payload(tenant, token, deployment["id"])
+    assert "errors" not in body, body
+    payload = body["data"]["devicePayload"]
+    order = [str(uuid_of(c["id"])) for c in (db, api, web, cache)]
+    assert payload["deployment"]["containers"] == order
+    # The requests themselves keep the release's order.
+    assert [c["id"] for c in payload["containers"]] == [str(uuid_of(c["id"])) for c in made]
+    assert payload["events"][-1]["data"]["containers"] == order

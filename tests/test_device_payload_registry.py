@@ -101,6 +101,9 @@ async def test_the_payload_pulls_with_the_right_credentials_only(tenant, pool, r
     assert await _manifest_status(registry, images[1]["registryAuth"]) == 401
     assert await _manifest_status(registry, images[2]["registryAuth"]) == 401
 
-    # The events carry the very same values.
+    # The events carry the very same values, each image before its container.
     events = body["data"]["devicePayload"]["events"]
-    assert [e["data"]["registryAuth"] for e in events[:3]] == [i["registryAuth"] for i in images]
+    assert [e["path"] for e in events] == ["/image", "/container"] * 3 + ["/deployment"]
+    assert [e["data"]["registryAuth"] for e in events if e["path"] == "/image"] == [
+        i["registryAuth"] for i in images
+    ]

@@ -1,1 +1,2 @@
-"""Deployments of releases to devices, the payload a device reads, and its delivery record."""
+"""Deployments of releases to devices: their lifecycle, what devices report and read,
+the payload and its delivery record."""

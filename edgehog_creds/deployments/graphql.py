@@ -1,60 +1,338 @@
-"""Deployments, credential deliveries and the device payload in Edgehog's dialect.
+"""Deployments in Edgehog's dialect: their state, readiness, containers and events,
+the lifecycle mutations, and credential deliveries.
 
-Tenant users deploy releases to devices and withdraw them. A device, with the
-token `createDevice` returned once, may read `devicePayload` for its own
-deployments and nothing else: every other resolver asks for a tenant user.
-The payload is built by payload_service.py, from payload.py.
+Tenant users deploy, start, stop, upgrade, redeploy and delete; a device
+reads what it must do and reports what it did (graphql_device.py), and its
+payload (graphql_payload.py). Readiness comes from one query for all the
+deployments of a request (resources_of), however many are listed.
 """
 
 from __future__ import annotations
 
+import enum
+import uuid
+from collections.abc import Sequence
 from datetime import datetime
-from typing import Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 import strawberry
+from strawberry.dataloader import DataLoader
 from strawberry.types import Info
 
-from ..applications.graphql import Release, load_release
+from ..applications.graphql import RELEASES, Release, load_release
 from ..applications.model import RELEASE
+from ..containers import graphql as containers_graphql
+from ..containers.graphql import Container, Image
+from ..containers.model import CONTAINER
 from ..credentials import graphql as credentials_graphql
 from ..credentials.graphql import ImageCredentials
 from ..devices import graphql as devices_graphql
 from ..devices.graphql import Device
 from ..devices.model import ENTITY as DEVICE
-from ..domain.errors import Collector
+from ..domain.errors import Collector, Invalid
+from ..domain.listing import ListQuery, Page, PageRequest
 from ..engine import direct
 from ..graphql.context import Context
-from ..graphql.fields import list_field, node_field, relation_field
-from ..graphql.listing import Id, Listing, Text
-from ..graphql.loaders import load_by_id
-from ..graphql.relay import Connection, Node, from_global_id, global_id_field, view_of
+from ..graphql.fields import connection_field, list_field, node_field, relation_field
+from ..graphql.listing import Id, Listing, Relation, Text
+from ..graphql.loaders import by_id, load_by_id, loader
+from ..graphql.relay import (
+    Connection,
+    Node,
+    connection,
+    from_global_id,
+    global_id_field,
+    page_request,
+    to_global_id,
+    view_of,
+)
 from ..graphql.results import mutation_field, mutation_result
+from ..networks import graphql as networks_graphql
+from ..volumes import graphql as volumes_graphql
 from . import model
 from .graphql_payload import DevicePayload
-from .model import DELIVERY, DEPLOYMENT
+from .model import DELIVERY, DEPLOYMENT, EVENT
 from .payload_service import PayloadService
 from .service import DeploymentsService
+
+if TYPE_CHECKING:
+    from ..networks.graphql import Network
+    from ..volumes.graphql import Volume
 
 LISTING = Listing(
     DEPLOYMENT,
     filters={
         "id": Id("id", DEPLOYMENT),
-        "device": Id("device_id", DEVICE, "By the device's global id."),
-        "release": Id("release_id", RELEASE, "By the release's global id."),
-        "state": Text("state"),
+        "state": Text("state", "pending, sent, started or stopped."),
+        "release_id": Id("release_id", RELEASE),
+        "device": Relation("device", devices_graphql.LISTING),
+        "release": Relation("release", RELEASES),
     },
-    sorts=["id", "inserted_at"],
+    sorts=["id", "state", "release_id", "inserted_at"],
+)
+EVENTS = Listing(
+    EVENT,
+    filters={"id": Id("id", EVENT), "type": Text("type"), "message": Text("message")},
+    sorts=["id", "type", "message", "inserted_at"],
 )
 
 
 def service(ctx: Context) -> DeploymentsService:
-    return DeploymentsService(ctx.db, ctx.user())
+    return DeploymentsService(ctx.db, ctx.user(), ctx.templates)
 
 
 load = load_by_id(DEPLOYMENT, lambda ctx: service(ctx).get_many)
-
-
 load_delivery = load_by_id(DELIVERY, lambda ctx: service(ctx).get_deliveries)
+
+
+def _deployments(ctx: Context) -> DataLoader[uuid.UUID, model.Deployment | None]:
+    return by_id(ctx, DEPLOYMENT, service(ctx).get_many)
+
+
+def _readiness(ctx: Context) -> DataLoader[model.Deployment, model.Readiness]:
+    """Each deployment's containers on its device, batched over the request."""
+
+    async def batch(deployments: Sequence[model.Deployment]) -> list[model.Readiness]:
+        return await service(ctx).readiness_of(deployments)
+
+    return loader(ctx, "Deployment.readiness", batch)
+
+
+def _prime(ctx: Context, page: Page[model.Deployment]) -> None:
+    _deployments(ctx).prime_many({d.id: d for d in page.items})
+
+
+# --- types ------------------------------------------------------------------------------
+
+
+@strawberry.enum
+class ApplicationDeploymentState(enum.Enum):
+    PENDING = "pending"  # created; the device has not read it yet
+    SENT = "sent"  # the device read it
+    STARTED = "started"
+    STOPPED = "stopped"
+
+
+@strawberry.enum
+class DeploymentEventType(enum.Enum):
+    DELETING = "deleting"
+    ERROR = "error"
+    STARTED = "started"
+    STARTING = "starting"
+    STOPPED = "stopped"
+    STOPPING = "stopping"
+    UPDATING = "updating"
+
+
+def _event_type(root: strawberry.Parent[model.DeploymentEvent]) -> DeploymentEventType:
+    return DeploymentEventType(root.type)
+
+
+def _updated_at(root: strawberry.Parent[model.DeploymentEvent]) -> datetime:
+    return root.inserted_at  # events never change
+
+
+@strawberry.type(description="Something that happened to a deployment, as its device reported it.")
+class DeploymentEvent:
+    id: strawberry.ID = global_id_field(EVENT)
+    type: DeploymentEventType = strawberry.field(resolver=_event_type)
+    message: str | None
+    add_info: list[str] | None
+    inserted_at: datetime
+    updated_at: datetime = strawberry.field(resolver=_updated_at)
+
+    is_type_of = view_of(model.DeploymentEvent)
+
+
+def _state(root: strawberry.Parent[model.ResourceDeployment]) -> str:
+    # Nothing reported yet: "created", as Edgehog names a resource not yet on the device.
+    return root.resource.state or "created"
+
+
+def _is_ready(root: strawberry.Parent[model.ResourceDeployment]) -> bool:
+    return root.resource.ready
+
+
+def _resource_field(type_name: str, load: Any, graphql_type: Any) -> tuple[Any, Any]:
+    """The `<x>Id` and `<x>` fields of a resource deployment: its resource's id and it."""
+
+    def resolve_id(root: strawberry.Parent[model.ResourceDeployment]) -> strawberry.ID:
+        return to_global_id(type_name, root.resource.resource_id)
+
+    async def resolve(
+        root: strawberry.Parent[model.ResourceDeployment], info: Info[Context, None]
+    ) -> Any:
+        return await load(info.context, root.resource.resource_id)
+
+    return (
+        strawberry.field(resolver=resolve_id, graphql_type=strawberry.ID | None),
+        strawberry.field(resolver=resolve, graphql_type=graphql_type | None),
+    )
+
+
+_image_id, _image = _resource_field("Image", containers_graphql.load_image, Image)
+
+
+@strawberry.type(description="A container's image on a device.")
+class ImageDeployment:
+    id: strawberry.ID = global_id_field("ImageDeployment")
+    state: str | None = strawberry.field(resolver=_state)
+    image_id: strawberry.ID | None = _image_id
+    image: Image | None = _image
+    is_ready: bool | None = strawberry.field(resolver=_is_ready)
+
+
+_volume_id, _volume = _resource_field(
+    "Volume",
+    volumes_graphql.load,
+    Annotated["Volume", strawberry.lazy("edgehog_creds.volumes.graphql")],
+)
+
+
+@strawberry.type(description="A volume on a device.")
+class VolumeDeployment:
+    id: strawberry.ID = global_id_field("VolumeDeployment")
+    state: str | None = strawberry.field(resolver=_state)
+    volume_id: strawberry.ID | None = _volume_id
+    volume: Volume | None = _volume
+    is_ready: bool | None = strawberry.field(resolver=_is_ready)
+
+
+_network_id, _network = _resource_field(
+    "Network",
+    networks_graphql.load,
+    Annotated["Network", strawberry.lazy("edgehog_creds.networks.graphql")],
+)
+
+
+@strawberry.type(description="A network on a device.")
+class NetworkDeployment:
+    id: strawberry.ID = global_id_field("NetworkDeployment")
+    state: str | None = strawberry.field(resolver=_state)
+    network_id: strawberry.ID | None = _network_id
+    network: Network | None = _network
+    is_ready: bool | None = strawberry.field(resolver=_is_ready)
+
+
+_mapping_id, _mapping = _resource_field(
+    "DeviceMapping", containers_graphql.load_device_mapping, containers_graphql.DeviceMapping
+)
+
+
+@strawberry.type(description="A container's device mapping on a device.")
+class DeviceMappingDeployment:
+    id: strawberry.ID = global_id_field("DeviceMappingDeployment")
+    state: str | None = strawberry.field(resolver=_state)
+    device_mapping_id: strawberry.ID | None = _mapping_id
+    device_mapping: containers_graphql.DeviceMapping | None = _mapping
+    is_ready: bool | None = strawberry.field(resolver=_is_ready)
+
+
+_request_id, _request = _resource_field(
+    "DeviceRequest", containers_graphql.load_device_request, containers_graphql.DeviceRequest
+)
+
+
+@strawberry.type(description="A container's device request on a device.")
+class DeviceRequestDeployment:
+    id: strawberry.ID = global_id_field("DeviceRequestDeployment")
+    state: str | None = strawberry.field(resolver=_state)
+    device_request_id: strawberry.ID | None = _request_id
+    device_request: containers_graphql.DeviceRequest | None = _request
+    is_ready: bool | None = strawberry.field(resolver=_is_ready)
+
+
+def _resources_field(pick: str, node_type: Any, description: str) -> Any:
+    """A container deployment's resources of one kind, paged in memory (they are few)."""
+
+    def resolve(
+        root: strawberry.Parent[model.ContainerDeployment],
+        info: Info[Context, None],
+        first: int | None = None,
+        before: str | None = None,
+        after: str | None = None,
+        last: int | None = None,
+    ) -> Any:
+        items = [model.ResourceDeployment.of(root.device_id, r) for r in getattr(root, pick)]
+        request = page_request(info, first, last, after, before)
+        return connection(service(info.context).page_of_resources(items, request))
+
+    return strawberry.field(
+        resolver=resolve, graphql_type=Connection[node_type], description=description
+    )
+
+
+def _container_state(root: strawberry.Parent[model.ContainerDeployment]) -> str:
+    return root.container.state or "created"
+
+
+def _container_ready(root: strawberry.Parent[model.ContainerDeployment]) -> bool:
+    return root.ready
+
+
+def _container_id(root: strawberry.Parent[model.ContainerDeployment]) -> strawberry.ID:
+    return to_global_id(CONTAINER, root.container_id)
+
+
+def _image_deployment_id(root: strawberry.Parent[model.ContainerDeployment]) -> strawberry.ID:
+    return to_global_id(
+        "ImageDeployment", model.ResourceDeployment.of(root.device_id, root.image).id
+    )
+
+
+async def _container_of(
+    root: strawberry.Parent[model.ContainerDeployment], info: Info[Context, None]
+) -> Any:
+    return await containers_graphql.load_container(info.context, root.container_id)
+
+
+async def _device_of_container(
+    root: strawberry.Parent[model.ContainerDeployment], info: Info[Context, None]
+) -> Any:
+    return await devices_graphql.load(info.context, root.device_id)
+
+
+def _image_deployment(
+    root: strawberry.Parent[model.ContainerDeployment],
+) -> model.ResourceDeployment:
+    return model.ResourceDeployment.of(root.device_id, root.image)
+
+
+def _null() -> None:
+    return None
+
+
+@strawberry.type(description="A container of a deployed release on its device.")
+class ContainerDeployment:
+    id: strawberry.ID = global_id_field("ContainerDeployment")
+    state: str | None = strawberry.field(
+        resolver=_container_state,
+        description="created (nothing reported yet), received, device_created, running or "
+        "stopped, as the device reports it.",
+    )
+    container_id: strawberry.ID | None = strawberry.field(resolver=_container_id)
+    device_id: int | None = strawberry.field(
+        resolver=_null, description="Edgehog's integer device key; null here (see device)."
+    )
+    image_deployment_id: strawberry.ID | None = strawberry.field(resolver=_image_deployment_id)
+    container: Container | None = strawberry.field(resolver=_container_of)
+    device: Device | None = strawberry.field(resolver=_device_of_container)
+    image_deployment: Any = strawberry.field(
+        resolver=_image_deployment, graphql_type=ImageDeployment | None
+    )
+    network_deployments: Any = _resources_field(
+        "networks", NetworkDeployment, "Its networks on the device."
+    )
+    volume_deployments: Any = _resources_field(
+        "volumes", VolumeDeployment, "Its volumes on the device."
+    )
+    device_mapping_deployments: Any = _resources_field(
+        "device_mappings", DeviceMappingDeployment, "Its device mappings on the device."
+    )
+    device_request_deployments: Any = _resources_field(
+        "device_requests", DeviceRequestDeployment, "Its device requests on the device."
+    )
+    is_ready: bool | None = strawberry.field(resolver=_container_ready)
 
 
 async def _device_of(
@@ -67,13 +345,75 @@ async def _release_of(root: strawberry.Parent[model.Deployment], info: Info[Cont
     return await load_release(info.context, root.release_id)
 
 
-@strawberry.type(description="A release sent to one device.")
+def _deployment_state(root: strawberry.Parent[model.Deployment]) -> ApplicationDeploymentState:
+    return ApplicationDeploymentState(root.state)
+
+
+async def _deployment_ready(
+    root: strawberry.Parent[model.Deployment], info: Info[Context, None]
+) -> bool:
+    return (await _readiness(info.context).load(root)).ready
+
+
+async def _container_deployments(
+    root: strawberry.Parent[model.Deployment],
+    info: Info[Context, None],
+    first: int | None = None,
+    before: str | None = None,
+    after: str | None = None,
+    last: int | None = None,
+) -> Any:
+    found = await _readiness(info.context).load(root)
+    request = page_request(info, first, last, after, before)
+    return connection(service(info.context).page_of_containers(found.containers, request))
+
+
+async def _events_of(
+    ctx: Context, ids: Sequence[uuid.UUID], query: ListQuery, request: PageRequest
+) -> list[Page[Any]]:
+    return await service(ctx).events_of(ids, query, request)
+
+
+def _release_id_of(root: strawberry.Parent[model.Deployment]) -> strawberry.ID:
+    return to_global_id(RELEASE, root.release_id)
+
+
+@strawberry.type(description="A release deployed to one device.")
 class Deployment(Node):
     id: strawberry.ID = global_id_field(DEPLOYMENT)
-    state: str = strawberry.field(description="'pending' until the device reports otherwise.")
+    state: ApplicationDeploymentState | None = strawberry.field(
+        resolver=_deployment_state,
+        description="PENDING until its device reads it, SENT once read, then STARTED or "
+        "STOPPED as the device reports.",
+    )
+    timed_out: bool = strawberry.field(
+        description="Always false here: a device reads its messages when it can, "
+        "so sending one never times out."
+    )
+    device_id: int | None = strawberry.field(
+        resolver=_null, description="Edgehog's integer device key; null here (see device)."
+    )
+    release_id: strawberry.ID | None = strawberry.field(resolver=_release_id_of)
     inserted_at: datetime
     device: Device | None = relation_field(_device_of, Device | None)
     release: Release | None = relation_field(_release_of, Release | None)
+    container_deployments: Any = strawberry.field(
+        resolver=_container_deployments,
+        graphql_type=Connection[ContainerDeployment],
+        description="Its release's containers on the device, with what each needs there.",
+    )
+    events: Connection[DeploymentEvent] = connection_field(
+        DeploymentEvent,
+        _events_of,
+        name="Deployment.events",
+        listing=EVENTS,
+        description="What its device reported, oldest first unless sorted.",
+    )
+    is_ready: bool | None = strawberry.field(
+        resolver=_deployment_ready,
+        description="Started or stopped, with every container and what it needs on the "
+        "device: only then can it be started, stopped, upgraded or deleted.",
+    )
 
     is_type_of = view_of(model.Deployment)
 
@@ -113,20 +453,36 @@ class CredentialDelivery(Node):
     is_type_of = view_of(model.CredentialDelivery)
 
 
+# --- mutations ------------------------------------------------------------------------
+
+
 @strawberry.input
 class DeployReleaseInput:
-    release_id: strawberry.ID
+    release_id: strawberry.ID | None = None
     device_id: strawberry.ID
 
 
+@strawberry.input
+class UpgradeDeploymentInput:
+    target: strawberry.ID = strawberry.field(description="The newer release to run instead.")
+
+
 DeployReleaseResult = mutation_result("DeployReleaseResult", Deployment)
+StartDeploymentResult = mutation_result("StartDeploymentResult", Deployment)
+StopDeploymentResult = mutation_result("StopDeploymentResult", Deployment)
 DeleteDeploymentResult = mutation_result("DeleteDeploymentResult", Deployment)
+SendDeploymentResult = mutation_result("SendDeploymentResult", Deployment)
+UpgradeDeploymentResult = mutation_result("UpgradeDeploymentResult", Deployment)
 
 
 async def _deploy_release(info: Info[Context, None], input: DeployReleaseInput) -> Any:
     deployments = service(info.context)  # first: a device token is refused before any input
     check = Collector()
-    release_id = check.check(from_global_id, input.release_id, RELEASE, "release_id")
+    release_id = None
+    if input.release_id is None:
+        check.add(_required("release_id"))
+    else:
+        release_id = check.check(from_global_id, input.release_id, RELEASE, "release_id")
     device_id = check.check(from_global_id, input.device_id, DEVICE, "device_id")
     check.raise_all()
     assert release_id is not None and device_id is not None
@@ -134,9 +490,32 @@ async def _deploy_release(info: Info[Context, None], input: DeployReleaseInput) 
     return DeployReleaseResult(result=deployment)
 
 
-async def _delete_deployment(info: Info[Context, None], id: strawberry.ID) -> Any:
-    deleted = await service(info.context).delete(from_global_id(id, DEPLOYMENT))
-    return DeleteDeploymentResult(result=deleted)
+def _required(field: str) -> Invalid:
+    return Invalid(field, "is required", code="required")
+
+
+def _action(method: str, result_type: Any) -> Any:
+    """A mutation of one deployment by id: start, stop, delete, send."""
+
+    async def resolve(info: Info[Context, None], id: strawberry.ID) -> Any:
+        deployments = service(info.context)
+        done = await getattr(deployments, method)(from_global_id(id, DEPLOYMENT))
+        return result_type(result=done)
+
+    resolve.__name__ = f"_{method}_deployment"
+    return resolve
+
+
+async def _upgrade(
+    info: Info[Context, None], id: strawberry.ID, input: UpgradeDeploymentInput
+) -> Any:
+    deployments = service(info.context)
+    check = Collector()
+    deployment_id = check.check(from_global_id, id, DEPLOYMENT)
+    target = check.check(from_global_id, input.target, RELEASE, "target")
+    check.raise_all()
+    assert deployment_id is not None and target is not None
+    return UpgradeDeploymentResult(result=await deployments.upgrade(deployment_id, target))
 
 
 async def _payload(ctx: Context, deployment_id: str) -> Any:
@@ -158,19 +537,20 @@ class DeploymentsQueries:
     deployment: Deployment | None = node_field(
         DEPLOYMENT, Deployment, load, description="One deployment, or null when absent."
     )
-    list_deployments: Connection[Deployment] | None = list_field(
+    deployments: Connection[Deployment] | None = list_field(
         Deployment,
         lambda ctx, query, request: service(ctx).list_deployments(query, request),
         listing=LISTING,
+        on_page=_prime,
         description="Deployments of this tenant, keyset-paginated.",
     )
     device_payload: DevicePayload | None = strawberry.field(
         resolver=_device_payload,
         metadata=direct(_device_payload_direct),
         graphql_type=DevicePayload | None,
-        description="For a device token only: what the device needs to run one of its "
-        "deployments, images first. Refused (credentials_deleted) when a container's "
-        "credentials were deleted; nothing partial is ever returned.",
+        description="For a device token only: every request of one of its deployments at "
+        "once. Refused (credentials_deleted) when an image's credentials were deleted; "
+        "nothing partial is ever returned.",
     )
 
 
@@ -179,12 +559,35 @@ class DeploymentsMutations:
     deploy_release: Any = mutation_field(
         _deploy_release,
         DeployReleaseResult,
-        "Deploy a release to a device (both by global id).",
+        "Deploy a release to a device (both by global id): its device is sent what it "
+        "needs, and the deployment is STOPPED once the device has it all.",
+    )
+    start_deployment: Any = mutation_field(
+        _action("start", StartDeploymentResult),
+        StartDeploymentResult,
+        "Tell the device to start a ready deployment; STARTED once it says so.",
+    )
+    stop_deployment: Any = mutation_field(
+        _action("stop", StopDeploymentResult),
+        StopDeploymentResult,
+        "Tell the device to stop a ready deployment; STOPPED once it says so.",
     )
     delete_deployment: Any = mutation_field(
-        _delete_deployment,
+        _action("delete", DeleteDeploymentResult),
         DeleteDeploymentResult,
-        "Withdraw a release from a device. Its delivery records stay.",
+        "Tell the device to delete a ready deployment; it goes once the device says it is "
+        "gone (at once if the device never read it). Its delivery records stay.",
+    )
+    send_deployment: Any = mutation_field(
+        _action("send", SendDeploymentResult),
+        SendDeploymentResult,
+        "Send a deployment that is not ready to its device again.",
+    )
+    upgrade_deployment: Any = mutation_field(
+        _upgrade,
+        UpgradeDeploymentResult,
+        "Replace a ready deployment with a newer release of the same application on the "
+        "same device; returns the new deployment.",
     )
 
 

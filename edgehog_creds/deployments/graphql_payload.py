@@ -1,8 +1,9 @@
 """The device payload as GraphQL: typed requests, and `events` for device runtimes.
 
-The types are views of deployments/payload.py's requests. A container
-request has one field per setting of domain/container.py, typed as the
-payload sends it (unset numbers are -1, environment variables KEY=VALUE).
+The types are views of deployments/payload.py's requests, named and shaped
+as Edgehog's interfaces name them. A container request has one field per
+setting of domain/container.py, typed as the payload sends it (unset numbers
+are -1, -2 for memorySwap; environment variables KEY=VALUE).
 """
 
 from __future__ import annotations
@@ -33,6 +34,45 @@ class CreateImageRequest:
     )
 
 
+@strawberry.type(description="Create one volume, named by its id; options are key=value.")
+class CreateVolumeRequest:
+    id: str
+    deployment_id: str
+    driver: str
+    options: list[str]
+
+
+@strawberry.type(description="Create one network, named by its id; options are key=value.")
+class CreateNetworkRequest:
+    id: str
+    deployment_id: str
+    driver: str
+    internal: bool
+    enable_ipv6: bool
+    options: list[str]
+
+
+@strawberry.type(description="Make a host device visible in a container.")
+class CreateDeviceMappingRequest:
+    id: str
+    deployment_id: str
+    path_on_host: str
+    path_in_container: str
+    c_group_permissions: str = strawberry.field(name="cGroupPermissions")
+
+
+@strawberry.type(description="Request devices from a driver; capabilities are JSON arrays.")
+class CreateDeviceRequest:
+    id: str
+    deployment_id: str
+    driver: str
+    count: BigInt
+    device_ids: list[str]
+    capabilities: list[str]
+    option_keys: list[str]
+    option_values: list[str]
+
+
 _PAYLOAD_TYPES: dict[Kind, Any] = {
     Kind.TEXT: str,
     Kind.TEXT_LIST: list[str],
@@ -57,7 +97,7 @@ def _with_setting_fields(cls: T) -> T:
 
 @strawberry.type(
     name="CreateContainerRequest",
-    description="Create one container; unset numeric limits are -1.",
+    description="Create one container; unset numeric limits are -1 (memorySwap: -2).",
 )
 @_with_setting_fields
 class CreateContainerRequest:
@@ -76,8 +116,17 @@ class CreateDeploymentRequest:
     containers: list[str]
 
 
-def _containers(root: strawberry.Parent[payload.DevicePayload]) -> list[Any]:
-    return root.containers
+def _part(name: str) -> Any:
+    def resolve(root: strawberry.Parent[payload.DevicePayload]) -> Any:
+        return getattr(root, name)
+
+    resolve.__name__ = name
+    return resolve
+
+
+_images, _volumes, _networks = _part("images"), _part("volumes"), _part("networks")
+_device_mappings, _device_requests = _part("device_mappings"), _part("device_requests")
+_containers = _part("containers")
 
 
 def _deployment(root: strawberry.Parent[payload.DevicePayload]) -> payload.CreateDeploymentRequest:
@@ -91,7 +140,25 @@ def _events(root: strawberry.Parent[payload.DevicePayload]) -> Any:
 @strawberry.type(description="What a device needs to run one deployment. Ids are plain UUIDs.")
 class DevicePayload:
     # Each part is built only when asked for: a device runtime reads `events` alone.
-    images: list[CreateImageRequest]
+    images: list[Any] = strawberry.field(
+        resolver=_images, graphql_type=list[CreateImageRequest], metadata=plain(_images)
+    )
+    volumes: list[Any] = strawberry.field(
+        resolver=_volumes, graphql_type=list[CreateVolumeRequest], metadata=plain(_volumes)
+    )
+    networks: list[Any] = strawberry.field(
+        resolver=_networks, graphql_type=list[CreateNetworkRequest], metadata=plain(_networks)
+    )
+    device_mappings: list[Any] = strawberry.field(
+        resolver=_device_mappings,
+        graphql_type=list[CreateDeviceMappingRequest],
+        metadata=plain(_device_mappings),
+    )
+    device_requests: list[Any] = strawberry.field(
+        resolver=_device_requests,
+        graphql_type=list[CreateDeviceRequest],
+        metadata=plain(_device_requests),
+    )
     containers: list[Any] = strawberry.field(
         resolver=_containers, graphql_type=list[CreateContainerRequest], metadata=plain(_containers)
     )
@@ -101,6 +168,7 @@ class DevicePayload:
     events: Json = strawberry.field(
         resolver=_events,
         metadata=plain(_events),
-        description="The same requests as [{interface, path, data}], images first, "
-        "in the format Edgehog's device runtime consumes.",
+        description="The same requests as [{interface, path, data}], in the order Edgehog "
+        "sends them (per container: image, volumes, networks, device mappings, device "
+        "requests, the container; the deployment last), as its device runtime consumes them.",
     )

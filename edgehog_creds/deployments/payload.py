@@ -1,22 +1,28 @@
-"""The payload a device reads for one deployment: assembled here, from plain values.
+"""What a device receives for one deployment, assembled here from plain values.
 
 Nothing here does I/O or opens a password: payload_service.py reads the
-deployment, opens the credentials and hands this module the Docker-auth
-values. The shapes follow shared/docs/device-contract.md ("The payload a
-device reads"): every image, then every container, then the deployment; ids
-are plain UUID strings; every field is present; unset numbers are -1.
+release and the credentials and hands this module the Docker-auth values.
+The messages are those of Edgehog's device runtime
+(edgehog-astarte-interfaces, `io.edgehog.devicemanager.apps.Create*Request`):
+exactly their fields and types, every field present, ids plain UUIDs, in the
+order Edgehog sends them: per container its image, volumes, networks, device
+mappings, device requests and then the container; the deployment last. An
+image, volume or network shared by two containers is sent once, the first
+time it is needed.
 
 A container's request is derived from domain/container.py's settings: one
 field per setting, camelCased, in the settings' order, after the ids.
+Unset numbers are -1 (-2 for memorySwap, where -1 means unlimited swap).
 """
 
 from __future__ import annotations
 
 import functools
+import json
 import uuid
 from collections import OrderedDict
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, fields, make_dataclass, replace
+from dataclasses import dataclass, field, fields, make_dataclass, replace
 from typing import Any
 
 from ..docker_auth import parse_image_reference, server_address
@@ -24,9 +30,6 @@ from ..domain.container import SETTINGS, Container, Kind
 from ..domain.secret import Secret
 
 INTERFACE_PREFIX = "io.edgehog.devicemanager.apps."
-IMAGE_INTERFACE = INTERFACE_PREFIX + "CreateImageRequest"
-CONTAINER_INTERFACE = INTERFACE_PREFIX + "CreateContainerRequest"
-DEPLOYMENT_INTERFACE = INTERFACE_PREFIX + "CreateDeploymentRequest"
 
 
 def camel(name: str) -> str:
@@ -41,15 +44,11 @@ _KEYS: dict[type, tuple[tuple[str, str], ...]] = {}
 
 
 def _data(obj: Any) -> dict[str, Any]:
-    """The event data of a request: its fields, camelCased, in contract order."""
+    """The message data of a request: its fields, camelCased, in the interface's order."""
     keys = _KEYS.get(type(obj))
     if keys is None:
         keys = _KEYS[type(obj)] = tuple((f.name, camel(f.name)) for f in fields(obj))
     return {key: getattr(obj, name) for name, key in keys}
-
-
-def _event(interface: str, path: str, data: dict[str, Any]) -> dict[str, Any]:
-    return {"interface": interface, "path": path, "data": data}
 
 
 @dataclass(frozen=True, slots=True)
@@ -65,9 +64,51 @@ class CreateImageRequest:
         return {**_data(self), "registryAuth": self.registry_auth.reveal()}
 
 
+@dataclass(frozen=True, slots=True)
+class CreateVolumeRequest:
+    id: str
+    deployment_id: str
+    driver: str
+    options: list[str]  # key=value
+
+
+@dataclass(frozen=True, slots=True)
+class CreateNetworkRequest:
+    id: str
+    deployment_id: str
+    driver: str
+    internal: bool
+    enable_ipv6: bool
+    options: list[str]  # key=value
+
+
+@dataclass(frozen=True, slots=True)
+class CreateDeviceMappingRequest:
+    id: str
+    deployment_id: str
+    path_on_host: str
+    path_in_container: str
+    c_group_permissions: str  # the interface spells it cGroupPermissions
+
+
+@dataclass(frozen=True, slots=True)
+class CreateDeviceRequest:
+    id: str
+    deployment_id: str
+    driver: str
+    count: int
+    device_ids: list[str]
+    capabilities: list[str]  # one JSON array of strings per AND-group
+    option_keys: list[str]
+    option_values: list[str]  # in option_keys' order
+
+
 # How a setting's value travels to a device: lists as lists, environment
-# variables as KEY=VALUE, unset numbers as the setting's `unset` (-1).
-def _payload_value(kind: Kind, unset: int) -> Callable[[Any], Any]:
+# variables as KEY=VALUE, unset numbers as the setting's `unset`, and a
+# setting spelled otherwise for Docker (restart policies) as Docker spells it.
+def _payload_value(kind: Kind, unset: int, to_device: Callable[[Any], Any] | None) -> Any:
+    if to_device is not None:
+        return to_device
     if kind is Kind.TEXT_LIST:
         return list
     if kind is Kind.ENV:
@@ -77,7 +118,7 @@ def _payload_value(kind: Kind, unset: int) -> Callable[[Any], Any]:
     return lambda value: value
 
 
-_SETTING_VALUES = [(s.name, _payload_value(s.kind, s.unset)) for s in SETTINGS]
+_SETTING_VALUES = [(s.name, _payload_value(s.kind, s.unset, s.to_device)) for s in SETTINGS]
 _SETTING_TYPES: dict[Kind, type] = {
     Kind.TEXT: str,
     Kind.TEXT_LIST: list,
@@ -87,15 +128,13 @@ _SETTING_TYPES: dict[Kind, type] = {
     Kind.ENV: list,
 }
 
-# The contract's CreateContainerRequest: its ids, then one field per setting.
+# The interface's CreateContainerRequest: its ids, then one field per setting.
 CreateContainerRequest: Any = make_dataclass(
     "CreateContainerRequest",
     [
         ("id", str),
         ("deployment_id", str),
         ("image_id", str),
-        # Networks, volumes and device mappings are not modelled here (yet):
-        # the contract wants the fields present, so they are empty.
         ("network_ids", list),
         ("volume_ids", list),
         ("device_mapping_ids", list),
@@ -104,134 +143,302 @@ CreateContainerRequest: Any = make_dataclass(
     ],
     frozen=True,
     slots=True,
-    namespace={"data": _data},
 )
 
 
 @dataclass(frozen=True, slots=True)
 class CreateDeploymentRequest:
     id: str
-    containers: list[str]  # the container ids, in release order
-
-    def data(self) -> dict[str, Any]:
-        return _data(self)
+    containers: list[str]  # container ids, every dependency before what depends on it
 
 
 @dataclass(frozen=True, slots=True)
-class ContainerTemplate:
-    """One container of a release as every payload of that release shows it.
+class DeploymentCommand:
+    """Start, Stop or Delete a deployment; its id is in the path."""
 
-    Built once per release (ReleaseTemplates); only the deployment id differs
-    between payloads, so it is left empty here.
-    """
+    command: str
 
+
+@dataclass(frozen=True, slots=True)
+class DeploymentUpdate:
+    """Stop deployment `from_` and start `to` (an upgrade)."""
+
+    from_: str
+    to: str
+
+    def data(self) -> dict[str, Any]:
+        return {"from": self.from_, "to": self.to}
+
+
+# The kinds of resource a deployment is made of, as requests and as the
+# device reports them (Available* interfaces): kind -> (interface, path).
+REQUESTS: dict[type, tuple[str, str, str]] = {
+    CreateImageRequest: ("image", "CreateImageRequest", "/image"),
+    CreateVolumeRequest: ("volume", "CreateVolumeRequest", "/volume"),
+    CreateNetworkRequest: ("network", "CreateNetworkRequest", "/network"),
+    CreateDeviceMappingRequest: ("device_mapping", "CreateDeviceMappingRequest", "/deviceMapping"),
+    CreateDeviceRequest: ("device_request", "CreateDeviceRequest", "/deviceRequest"),
+    CreateContainerRequest: ("container", "CreateContainerRequest", "/container"),
+    CreateDeploymentRequest: ("deployment", "CreateDeploymentRequest", "/deployment"),
+}
+
+
+def message(request: Any) -> dict[str, Any]:
+    """A request as the device runtime reads it: {interface, path, data}."""
+    _, name, path = REQUESTS[type(request)]
+    data = request.data() if hasattr(request, "data") else _data(request)
+    return {"interface": INTERFACE_PREFIX + name, "path": path, "data": data}
+
+
+# --- what a release is made of, as plain values -----------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class VolumeSpec:
     id: uuid.UUID
-    image_id: str
+    driver: str
+    options: dict[str, str]
+
+
+@dataclass(frozen=True, slots=True)
+class NetworkSpec:
+    id: uuid.UUID
+    driver: str
+    internal: bool
+    enable_ipv6: bool
+    options: dict[str, str]
+
+
+@dataclass(frozen=True, slots=True)
+class MappingSpec:
+    id: uuid.UUID
+    path_on_host: str
+    path_in_container: str
+    cgroup_permissions: str
+
+
+@dataclass(frozen=True, slots=True)
+class DeviceRequestSpec:
+    id: uuid.UUID
+    driver: str
+    count: int
+    device_ids: tuple[str, ...]
+    capabilities: tuple[tuple[str, ...], ...]
+    options: dict[str, str]
+
+
+@dataclass(frozen=True, slots=True)
+class ContainerSpecOfRelease:
+    """One container of a release with everything it points to, in release order."""
+
+    container: Container
+    image_id: uuid.UUID
     image_reference: str
-    request: Any  # CreateContainerRequest, deployment_id ""
-    data: dict[str, Any]  # request.data(); shared by payloads, never changed
+    volumes: list[tuple[VolumeSpec, str]] = field(default_factory=list)  # (volume, target)
+    networks: list[NetworkSpec] = field(default_factory=list)
+    device_mappings: list[MappingSpec] = field(default_factory=list)
+    device_requests: list[DeviceRequestSpec] = field(default_factory=list)
 
 
-def template(c: Container) -> ContainerTemplate:
-    request = CreateContainerRequest(
+def _key_values(options: dict[str, str]) -> list[str]:
+    return [f"{key}={value}" for key, value in options.items()]
+
+
+def _container_request(spec: ContainerSpecOfRelease) -> Any:
+    c = spec.container
+    values = {name: value(getattr(c, name)) for name, value in _SETTING_VALUES}
+    # A volume is mounted by its id (the device names the Docker volume so),
+    # before the container's own binds, as Edgehog does.
+    values["binds"] = [f"{v.id}:{target}" for v, target in spec.volumes] + values["binds"]
+    return CreateContainerRequest(
         id=str(c.id),
         deployment_id="",
-        image_id=str(c.image_id),
-        network_ids=[],
-        volume_ids=[],
-        device_mapping_ids=[],
-        device_request_ids=[],
-        **{name: value(getattr(c, name)) for name, value in _SETTING_VALUES},
+        image_id=str(spec.image_id),
+        network_ids=[str(n.id) for n in spec.networks],
+        volume_ids=[str(v.id) for v, _ in spec.volumes],
+        device_mapping_ids=[str(m.id) for m in spec.device_mappings],
+        device_request_ids=[str(r.id) for r in spec.device_requests],
+        **values,
     )
-    return ContainerTemplate(c.id, str(c.image_id), c.image_reference, request, request.data())
+
+
+@dataclass(frozen=True, slots=True)
+class Part:
+    """One resource of a release as every payload of it shows it (deployment id "")."""
+
+    kind: str  # image, volume, network, device_mapping, device_request, container
+    resource_id: uuid.UUID
+    request: Any
+    data: dict[str, Any]  # message(request)["data"]; shared by payloads, never changed
+
+
+@dataclass(frozen=True, slots=True)
+class ReleaseTemplate:
+    """A release's requests in sending order, and the order its containers start in."""
+
+    parts: list[Part]
+    start_order: list[str]
+
+    def image_references(self) -> dict[uuid.UUID, str]:
+        return {p.resource_id: p.request.reference for p in self.parts if p.kind == "image"}
+
+
+def template(
+    containers: Sequence[ContainerSpecOfRelease], start_order: Sequence[uuid.UUID]
+) -> ReleaseTemplate:
+    """Every request of a release, each resource once, in Edgehog's sending order."""
+    parts: list[Part] = []
+    seen: set[tuple[str, uuid.UUID]] = set()
+
+    def add(kind: str, resource_id: uuid.UUID, request: Any) -> None:
+        if (kind, resource_id) in seen:
+            return
+        seen.add((kind, resource_id))
+        data = message(request)["data"]
+        parts.append(Part(kind, resource_id, request, data))
+
+    for spec in containers:
+        add(
+            "image",
+            spec.image_id,
+            CreateImageRequest(str(spec.image_id), "", spec.image_reference, Secret("")),
+        )
+        for volume, _ in spec.volumes:
+            add(
+                "volume",
+                volume.id,
+                CreateVolumeRequest(str(volume.id), "", volume.driver, _key_values(volume.options)),
+            )
+        for n in spec.networks:
+            add(
+                "network",
+                n.id,
+                CreateNetworkRequest(
+                    str(n.id), "", n.driver, n.internal, n.enable_ipv6, _key_values(n.options)
+                ),
+            )
+        for m in spec.device_mappings:
+            add(
+                "device_mapping",
+                m.id,
+                CreateDeviceMappingRequest(
+                    str(m.id), "", m.path_on_host, m.path_in_container, m.cgroup_permissions
+                ),
+            )
+        for r in spec.device_requests:
+            add(
+                "device_request",
+                r.id,
+                CreateDeviceRequest(
+                    str(r.id),
+                    "",
+                    r.driver,
+                    r.count,
+                    list(r.device_ids),
+                    [json.dumps(list(group), separators=(",", ":")) for group in r.capabilities],
+                    list(r.options),
+                    list(r.options.values()),
+                ),
+            )
+        add("container", spec.container.id, _container_request(spec))
+    return ReleaseTemplate(parts, [str(c) for c in start_order])
 
 
 @dataclass(frozen=True, slots=True)
 class DevicePayload:
+    """A release's requests for one deployment, each image with its registry auth."""
+
     deployment_id: uuid.UUID
-    images: list[CreateImageRequest]
-    templates: list[ContainerTemplate]  # in release order
+    parts: list[Part]  # those to send, in order
+    auths: dict[uuid.UUID, Secret]  # by image id; absent: a public image
+    start_order: list[str]
+
+    def _requests(self, kind: str) -> list[Any]:
+        dep = str(self.deployment_id)
+        out = []
+        for p in self.parts:
+            if p.kind != kind:
+                continue
+            if kind == "image":
+                auth = self.auths.get(p.resource_id, Secret(""))
+                out.append(replace(p.request, deployment_id=dep, registry_auth=auth))
+            else:
+                out.append(replace(p.request, deployment_id=dep))
+        return out
+
+    @property
+    def images(self) -> list[CreateImageRequest]:
+        return self._requests("image")
+
+    @property
+    def volumes(self) -> list[CreateVolumeRequest]:
+        return self._requests("volume")
+
+    @property
+    def networks(self) -> list[CreateNetworkRequest]:
+        return self._requests("network")
+
+    @property
+    def device_mappings(self) -> list[CreateDeviceMappingRequest]:
+        return self._requests("device_mapping")
+
+    @property
+    def device_requests(self) -> list[CreateDeviceRequest]:
+        return self._requests("device_request")
 
     @property
     def containers(self) -> list[Any]:
-        dep = str(self.deployment_id)
-        return [replace(t.request, deployment_id=dep) for t in self.templates]
+        return self._requests("container")
 
     @property
     def deployment(self) -> CreateDeploymentRequest:
-        return CreateDeploymentRequest(
-            id=str(self.deployment_id), containers=[str(t.id) for t in self.templates]
-        )
+        return CreateDeploymentRequest(id=str(self.deployment_id), containers=self.start_order)
 
     def events(self) -> list[dict[str, Any]]:
-        """The payload as Edgehog's device runtime consumes it: {interface, path, data}."""
+        """Every request as Edgehog's device runtime consumes it: {interface, path, data}."""
         dep = str(self.deployment_id)
-        events = [_event(IMAGE_INTERFACE, "/image", i.data()) for i in self.images]
-        # A new dict per event: the template's stays as it is. deploymentId
-        # keeps its place (the contract's order), only its value changes.
-        events += [
-            _event(CONTAINER_INTERFACE, "/container", {**t.data, "deploymentId": dep})
-            for t in self.templates
-        ]
-        events.append(_event(DEPLOYMENT_INTERFACE, "/deployment", self.deployment.data()))
+        events = []
+        for p in self.parts:
+            _, name, path = REQUESTS[type(p.request)]
+            # A new dict per message: the template's stays as it is.
+            # deploymentId keeps its place, only its value changes.
+            data = {**p.data, "deploymentId": dep}
+            if p.kind == "image":
+                data["registryAuth"] = self.auths.get(p.resource_id, Secret("")).reveal()
+            events.append({"interface": INTERFACE_PREFIX + name, "path": path, "data": data})
+        events.append(message(self.deployment))
         return events
 
     def __repr__(self) -> str:
-        return f"DevicePayload(deployment_id={self.deployment_id!r}, images={len(self.images)})"
+        return f"DevicePayload(deployment_id={self.deployment_id!r}, parts={len(self.parts)})"
 
 
 @functools.lru_cache(maxsize=4096)
 def server_address_of(reference: str) -> str:
-    """The X-Registry-Auth `serveraddress` for a reference as a release wrote it.
+    """The X-Registry-Auth `serveraddress` for a reference as it was written.
 
-    References were checked when their release was created and never change;
+    References were checked when their image was created and never change;
     parsing the same few again for every payload is wasted work.
     """
     return server_address(parse_image_reference(reference))
 
 
-def assemble(
-    deployment_id: uuid.UUID,
-    container_ids: Sequence[uuid.UUID],
-    templates: dict[uuid.UUID, ContainerTemplate],
-    auths: dict[uuid.UUID, Secret],
-) -> DevicePayload:
-    """The payload from the containers in order, their templates and opened auths."""
-    dep = str(deployment_id)
-    ordered = [templates[c] for c in container_ids]
-    # One CreateImageRequest per container's image, even when two containers
-    # share a reference: each may carry different credentials.
-    images = [
-        CreateImageRequest(
-            id=t.image_id,
-            deployment_id=dep,
-            reference=t.image_reference,
-            registry_auth=auths.get(t.id, Secret("")),
-        )
-        for t in ordered
-    ]
-    return DevicePayload(deployment_id=deployment_id, images=images, templates=ordered)
-
-
 class ReleaseTemplates:
-    """The container templates of recently read releases, by (tenant, release).
+    """The templates of recently read releases, by (tenant, release).
 
-    Safe to keep: a release's containers never change except for losing
-    their credentials (the containers_immutable trigger), and credentials are
-    not in a template but read for every payload; a deleted release's id is
-    never reused. Filled only after a device was found to own a deployment of
-    that release. Bounded: the least recently used release goes first.
+    Safe to keep: a release's container list, its containers, their volumes,
+    networks, device mappings and requests never change (sql/009's
+    triggers), and credentials are not in a template but read for every
+    payload; a deleted release's id is never reused. Filled only after a
+    device was found to own a deployment of that release. Bounded: the least
+    recently used release goes first.
     """
 
     def __init__(self, max_releases: int = 256) -> None:
         self._max = max_releases
-        self._held: OrderedDict[tuple[uuid.UUID, uuid.UUID], dict[uuid.UUID, ContainerTemplate]] = (
-            OrderedDict()
-        )
+        self._held: OrderedDict[tuple[uuid.UUID, uuid.UUID], ReleaseTemplate] = OrderedDict()
 
-    def get(
-        self, tenant_id: uuid.UUID, release_id: uuid.UUID
-    ) -> dict[uuid.UUID, ContainerTemplate] | None:
+    def get(self, tenant_id: uuid.UUID, release_id: uuid.UUID) -> ReleaseTemplate | None:
         key = (tenant_id, release_id)
         held = self._held.get(key)
         if held is not None:
@@ -239,13 +446,12 @@ class ReleaseTemplates:
         return held
 
     def put(
-        self, tenant_id: uuid.UUID, release_id: uuid.UUID, containers: Sequence[Container]
-    ) -> dict[uuid.UUID, ContainerTemplate]:
-        held = {c.id: template(c) for c in containers}
-        self._held[(tenant_id, release_id)] = held
+        self, tenant_id: uuid.UUID, release_id: uuid.UUID, made: ReleaseTemplate
+    ) -> ReleaseTemplate:
+        self._held[(tenant_id, release_id)] = made
         while len(self._held) > self._max:
             self._held.popitem(last=False)
-        return held
+        return made
 
     def __len__(self) -> int:
         return len(self._held)

@@ -16,45 +16,56 @@ a payload that was handed over.
 
 from __future__ import annotations
 
+import functools
 import logging
 import uuid
 from collections.abc import Sequence
+from dataclasses import replace
+from typing import Any
 
-from ..applications import containers_store
 from ..db import Database
 from ..docker_auth import encode_registry_auth
 from ..domain.errors import CredentialsDeleted, Forbidden, NotFound, Unavailable, raise_all
 from ..domain.principal import Device
 from ..domain.secret import Secret
 from ..vault import NoPrivateKey, Vault, VaultError
-from . import payload_store
-from .model import ContainerCredentials, DeploymentSource, SealedCredentials
-from .payload import DevicePayload, ReleaseTemplates, assemble, server_address_of
+from . import payload_store, store
+from .model import DeploymentSource, DeviceMessage, ImageCredentials, SealedCredentials
+from .payload import INTERFACE_PREFIX, DevicePayload, ReleaseTemplates, server_address_of
+from .service import release_template
+
+CREATE_DEPLOYMENT = INTERFACE_PREFIX + "CreateDeploymentRequest"
 
 log = logging.getLogger(__name__)
 
 
-def _container_label(c: ContainerCredentials) -> str:
-    return f"container {c.position} ({c.id}, image {c.image_reference!r})"
+def _image_label(image: ImageCredentials) -> str:
+    return f"image {image.reference!r} ({image.id})"
+
+
+def _has_credentials(image: ImageCredentials, present: dict[uuid.UUID, SealedCredentials]) -> bool:
+    """Whether the image is public or its credentials are still there."""
+    if image.credentials_deleted_at is not None:
+        return False
+    return image.image_credentials_id is None or image.image_credentials_id in present
 
 
 def _refuse_deleted_credentials(
-    containers: Sequence[ContainerCredentials], present: dict[uuid.UUID, SealedCredentials]
+    images: Sequence[ImageCredentials], present: dict[uuid.UUID, SealedCredentials]
 ) -> None:
-    """Raise credentials_deleted for every container whose credentials are gone.
+    """Raise credentials_deleted for every image whose credentials are gone.
 
-    `present` holds the credentials still found; a container pointing to
+    `present` holds the credentials still found; an image pointing to
     credentials outside it lost them to a delete that raced this read.
     """
     raise_all(
         CredentialsDeleted(
             None,
-            f"{_container_label(c)} needs image credentials that were deleted; "
-            "create new credentials and a release that uses them",
+            f"{_image_label(i)} needs image credentials that were deleted; create new "
+            "credentials, a container that uses them and a release that lists it",
         )
-        for c in containers
-        if c.credentials_deleted_at is not None
-        or (c.image_credentials_id is not None and c.image_credentials_id not in present)
+        for i in images
+        if not _has_credentials(i, present)
     )
 
 
@@ -92,7 +103,7 @@ class PayloadService:
             if source.device_id != self.device.device_id:
                 raise Forbidden("this deployment belongs to another device")
             # The statement recorded nothing in these cases either: same conditions.
-            _refuse_deleted_credentials(source.containers, source.sealed)
+            _refuse_deleted_credentials(source.images, source.sealed)
             try:
                 auths = self._registry_auths(source)
             except Unavailable:
@@ -103,20 +114,75 @@ class PayloadService:
                     )
                 raise
             # Authorised from here on: the device owns a deployment of this release.
-            templates = self.templates.get(self.tenant_id, source.release_id)
-            if templates is None:
-                release = await containers_store.of_releases(
-                    conn, self.tenant_id, [source.release_id]
-                )
-                templates = self.templates.put(
-                    self.tenant_id, source.release_id, release[source.release_id]
-                )
-        return assemble(source.deployment_id, [c.id for c in source.containers], templates, auths)
+            made = await release_template(conn, self.templates, self.tenant_id, source.release_id)
+        return DevicePayload(source.deployment_id, made.parts, auths, made.start_order)
+
+    async def messages(self, after: int, limit: int) -> list[DeviceMessage]:
+        """The device's next messages after `after` (those up to it are handled
+        and forgotten), each CreateImageRequest with its registryAuth.
+
+        Credentials are opened here for the images the messages carry, and
+        each handed-over set is recorded as a delivery, as for a payload.
+        An image whose credentials were deleted since it was queued goes with
+        "" (its pull will fail, and the device reports the error). A device
+        reading its CreateDeploymentRequest makes that deployment `sent`.
+        """
+        async with self.db.transaction() as conn:
+            found = await store.next_messages(
+                conn, self.tenant_id, self.device.device_id, after, limit
+            )
+            auths: dict[uuid.UUID, Secret] = {}
+            images: dict[uuid.UUID, list[uuid.UUID]] = {}
+            for m in found:
+                if m.image_id is not None:
+                    images.setdefault(m.deployment_id, []).append(m.image_id)
+            for deployment_id, image_ids in images.items():
+                auths.update(await self._message_auths(conn, deployment_id, image_ids))
+            await store.mark_sent(
+                conn,
+                self.tenant_id,
+                [m.deployment_id for m in found if m.interface == CREATE_DEPLOYMENT],
+            )
+        return [
+            replace(m, data={**m.data, "registryAuth": auths.get(m.image_id, Secret("")).reveal()})
+            if m.image_id is not None
+            else m
+            for m in found
+        ]
+
+    async def _message_auths(
+        self, conn: Any, deployment_id: uuid.UUID, image_ids: list[uuid.UUID]
+    ) -> dict[uuid.UUID, Secret]:
+        """registryAuth of some of a deployment's images, their delivery recorded."""
+        read = functools.partial(
+            payload_store.read_and_record,
+            conn,
+            self.tenant_id,
+            deployment_id,
+            self.device.device_id,
+            record=self.vault.can_open,
+        )
+        source = await read(image_ids=image_ids)
+        if source is None:  # deleted since: its messages went with it
+            return {}
+        present = [i for i in source.images if _has_credentials(i, source.sealed)]
+        if len(present) < len(source.images):
+            # Some lost their credentials, so nothing was recorded: record
+            # (and open) those that still have theirs.
+            source = await read(image_ids=[i.id for i in present])
+            if source is None:
+                return {}
+        try:
+            return self._registry_auths(source)
+        except Unavailable:
+            if source.delivery_ids:
+                await payload_store.withdraw_deliveries(conn, self.tenant_id, source.delivery_ids)
+            raise
 
     def _registry_auths(self, source: DeploymentSource) -> dict[uuid.UUID, Secret]:
-        """X-Registry-Auth per container that has credentials, opened here and only here."""
+        """X-Registry-Auth per image that has credentials, opened here and only here."""
         auths: dict[uuid.UUID, Secret] = {}
-        for c in source.containers:
+        for c in source.images:
             if c.image_credentials_id is None:
                 continue
             creds = source.sealed[c.image_credentials_id]
@@ -132,10 +198,9 @@ class PayloadService:
                 # Key ids and credential ids are not secret; the reason helps an operator.
                 log.error("cannot open image credentials %s: %s", creds.id, exc)
                 raise Unavailable(
-                    f"the image credentials of {_container_label(c)} cannot be opened by "
-                    "this server"
+                    f"the image credentials of {_image_label(c)} cannot be opened by this server"
                 ) from None
-            # The serveraddress comes from the reference as the release wrote it.
-            address = server_address_of(c.image_reference)
+            # The serveraddress comes from the reference as it was written.
+            address = server_address_of(c.reference)
             auths[c.id] = Secret(encode_registry_auth(creds.username, password.reveal(), address))
         return auths

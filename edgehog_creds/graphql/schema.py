@@ -17,12 +17,18 @@ from strawberry.types import Info
 
 from ..applications import graphql as applications
 from ..audit import graphql as audit
+from ..containers import graphql as containers
 from ..credentials import graphql as credentials
 from ..deployments import graphql as deployments
+from ..deployments import graphql_device as device_protocol
 from ..devices import graphql as devices
 from ..domain.errors import InvalidPrimaryKey
 from ..domain.principal import Device
 from ..engine import Engine
+from ..networks import graphql as networks
+from ..systemmodels import graphql as systemmodels
+from ..tenants import graphql as tenants
+from ..volumes import graphql as volumes
 from .context import Context
 from .relay import Node, parse_global_id
 from .scalars import SCALAR_MAP
@@ -31,9 +37,13 @@ from .scalars import SCALAR_MAP
 NODE_LOADERS: dict[str, Callable[[Context, uuid.UUID], Awaitable[Any]]] = {
     **credentials.NODE_LOADERS,
     **applications.NODE_LOADERS,
+    **containers.NODE_LOADERS,
     **devices.NODE_LOADERS,
+    **systemmodels.NODE_LOADERS,
     **deployments.NODE_LOADERS,
     **audit.NODE_LOADERS,
+    **volumes.NODE_LOADERS,
+    **networks.NODE_LOADERS,
 }
 
 
@@ -48,11 +58,17 @@ async def _node(info: Info[Context, None], id: strawberry.ID) -> Any:
 
 @strawberry.type
 class RootQueryType(
+    tenants.TenantQueries,
     credentials.ImageCredentialsQueries,
     applications.ApplicationsQueries,
+    containers.ContainersQueries,
     devices.DevicesQueries,
+    systemmodels.SystemModelsQueries,
     deployments.DeploymentsQueries,
+    device_protocol.DeviceQueries,
     audit.AuditQueries,
+    volumes.VolumesQueries,
+    networks.NetworksQueries,
 ):
     node: Node | None = strawberry.field(
         resolver=_node,
@@ -65,8 +81,13 @@ class RootQueryType(
 class RootMutationType(
     credentials.ImageCredentialsMutations,
     applications.ApplicationsMutations,
+    containers.ContainersMutations,
     devices.DevicesMutations,
+    systemmodels.SystemModelsMutations,
     deployments.DeploymentsMutations,
+    device_protocol.DeviceMutations,
+    volumes.VolumesMutations,
+    networks.NetworksMutations,
 ):
     pass
 
@@ -84,7 +105,7 @@ class Schema(strawberry.Schema):
 
 # What a device may run: its payload (and __typename). Anything else is
 # refused at run time, so its documents are not worth keeping.
-DEVICE_FIELDS = frozenset({"devicePayload", "__typename"})
+DEVICE_FIELDS = frozenset({"devicePayload", "deviceMessages", "reportDeviceMessages", "__typename"})
 
 
 def may_keep(context: Any, document: DocumentNode) -> bool:
@@ -108,10 +129,12 @@ def build_schema(engine: Engine | None = None) -> Schema:
         mutation=RootMutationType,
         types=[
             credentials.ImageCredentials,
-            applications.Container,
-            applications.Image,
+            containers.Container,
+            containers.Image,
             deployments.CredentialDelivery,
             audit.AuditEvent,
+            volumes.Volume,
+            networks.Network,
         ],
         config=StrawberryConfig(scalar_map=SCALAR_MAP),
         **engine.schema_options(),
