@@ -103,7 +103,7 @@ async def test_pagination_rules(tenant):
     newest = await tenant.gql(LIST, {"sort": [{"field": "AT", "order": "DESC"}], "first": 1})
     assert _events(newest)[0]["details"]["device_id"] == "d4"
     assert errors_of(await tenant.gql(LIST, {"first": 1, "last": 1})) == [("invalid", ["first"])]
-    assert errors_of(await tenant.gql(LIST, {"last": 251})) == [("invalid", ["last"])]
+    assert errors_of(await tenant.gql(LIST, {"last": -1})) == [("invalid", ["last"])]
 
 
 # --- no secret anywhere -----------------------------------------------------------

@@ -196,5 +196,5 @@ async def test_device_deployments_is_a_connection_per_device(tenant, pool):
     assert all(
         e["node"]["release"]["id"] in releases for d in by_device.values() for e in d["edges"]
     )
-    too_many = await tenant.gql(DEVICES_WITH_DEPLOYMENTS, {"first": 251})
-    assert {e["code"] for e in too_many["errors"]} == {"invalid"}
+    negative = await tenant.gql(DEVICES_WITH_DEPLOYMENTS, {"first": -1})
+    assert {e["code"] for e in negative["errors"]} == {"invalid"}

@@ -444,7 +444,7 @@ async def test_filters(seeded):
 
 async def test_page_size_and_cursor_rules(seeded):
     tenant, _ = seeded
-    assert errors_of(await tenant.gql(LIST, {"first": 251})) == [("invalid", ["first"])]
+    assert errors_of(await tenant.gql(LIST, {"first": -1})) == [("invalid", ["first"])]
     assert errors_of(await tenant.gql(LIST, {"first": 1, "last": 1})) == [("invalid", ["first"])]
     by_label = await tenant.gql(LIST, {"first": 1, "sort": [{"field": "LABEL"}]})
     cursor = by_label["data"]["volumes"]["pageInfo"]["endCursor"]

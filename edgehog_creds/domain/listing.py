@@ -99,8 +99,8 @@ class PageRequest:
         if self.first is not None and self.last is not None:
             errors.append(Invalid("first", "cannot be combined with last"))
         for name, value in (("first", self.first), ("last", self.last)):
-            if value is not None and not 0 <= value <= MAX_PAGE:
-                errors.append(Invalid(name, f"must be between 0 and {MAX_PAGE}"))
+            if value is not None and value < 0:
+                errors.append(Invalid(name, "must be 0 or more"))
         raise_all(errors)
 
     @property
@@ -109,9 +109,10 @@ class PageRequest:
 
     @property
     def limit(self) -> int:
-        if self.last is not None:
-            return self.last
-        return self.first if self.first is not None else MAX_PAGE
+        """At most MAX_PAGE: more is answered with a full page and hasNextPage, as
+        Edgehog (Ash) answers it. Its UI asks for `first: 10000` on some pages."""
+        asked = self.last if self.last is not None else self.first
+        return MAX_PAGE if asked is None else min(asked, MAX_PAGE)
 
 
 @dataclass(frozen=True, slots=True)
