@@ -652,7 +652,8 @@ def scenario_memory(s: Servers) -> dict:
 
 _ROOT_FIELDS = "{ __schema { queryType { fields { name } } mutationType { fields { name } } } }"
 PAYLOAD_NEEDS = {
-    "devicePayload", "createApplication", "createRelease", "createDevice", "deployRelease",
+    "devicePayload", "createApplication", "createContainer", "createRelease", "createDevice",
+    "deployRelease",
 }
 
 
@@ -682,6 +683,10 @@ CREATE_APPLICATION = (
     "mutation($input: CreateApplicationInput!) { createApplication(input: $input) "
     "{ result { id } errors { code message } } }"
 )
+CREATE_CONTAINER = (
+    "mutation($input: CreateContainerInput!) { createContainer(input: $input) "
+    "{ result { id } errors { code message } } }"
+)
 CREATE_RELEASE = (
     "mutation($input: CreateReleaseInput!) { createRelease(input: $input) "
     "{ result { id } errors { code message } } }"
@@ -700,8 +705,10 @@ DEVICE_PAYLOAD = "query($id: ID!) { devicePayload(deploymentId: $id) { events } 
 def make_release(url: str, fx: Fixture) -> str:
     app = mutate(url, fx.token, CREATE_APPLICATION, {"input": {"name": "bench", "description": ""}},
                  "createApplication")
+    # Containers are resources of their own (as in Edgehog); a release lists them.
     containers = [
         {
+            "name": f"bench-app-{i}",
             "image": {
                 "reference": f"registry-{i:02d}.example.com:5000/team/app-{i}:1.{i}",
                 "imageCredentialsId": fx.credential_ids[i],
@@ -712,7 +719,15 @@ def make_release(url: str, fx: Fixture) -> str:
         }
         for i in range(CONTAINERS_PER_RELEASE)
     ]
-    given = {"applicationId": app["result"]["id"], "version": "1.0.0", "containers": containers}
+    ids = [
+        mutate(url, fx.token, CREATE_CONTAINER, {"input": c}, "createContainer")["result"]["id"]
+        for c in containers
+    ]
+    given = {
+        "applicationId": app["result"]["id"],
+        "version": "1.0.0",
+        "containers": [{"id": i} for i in ids],
+    }
     release = mutate(url, fx.token, CREATE_RELEASE, {"input": given}, "createRelease")
     return release["result"]["id"]
 

@@ -307,11 +307,19 @@ class SimulatedDevice:
 
 
 async def run_device(
-    base_url: str, tenant_slug: str, device_token: str, stop: asyncio.Event, interval: float = 0.5
+    base_url: str,
+    tenant_slug: str,
+    device_token: str,
+    stop: asyncio.Event,
+    interval: float = 0.5,
+    seen: list[SimulatedDevice] | None = None,
 ) -> SimulatedDevice:
-    """Be a device against a running server until `stop` is set."""
+    """Be a device against a running server until `stop` is set (`seen` gets the
+    device at once, so a caller can look at what it received while it runs)."""
     async with httpx.AsyncClient(base_url=base_url, timeout=30) as client:
         device = SimulatedDevice(client, f"/tenants/{tenant_slug}/api", device_token)
+        if seen is not None:
+            seen.append(device)
         await device.introspect()
         while not stop.is_set():
             await device.sync()

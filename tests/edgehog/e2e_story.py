@@ -19,6 +19,7 @@ import asyncio
 import json
 import re
 import time
+import urllib.parse
 from dataclasses import dataclass, field
 from types import ModuleType
 from typing import Any
@@ -75,6 +76,7 @@ class Story:
     deployment_id: str = ""
     sim_task: asyncio.Task[Any] | None = None
     sim_stop: asyncio.Event = field(default_factory=asyncio.Event)
+    sims: list[Any] = field(default_factory=list)  # the running simulated device
     sim_failure: str = ""  # where the simulated device was seen stopped
     current_step: str = ""
 
@@ -624,7 +626,7 @@ async def device_connect(s: Story) -> str:
     assert s.device_sim is not None  # the runner skips this step otherwise
     token = s.need(s.device_token, "a device token", "device-register")
     s.sim_task = asyncio.create_task(
-        s.device_sim.run_device(s.service.url.rstrip("/"), TENANT, token, s.sim_stop),
+        s.device_sim.run_device(s.service.url.rstrip("/"), TENANT, token, s.sim_stop, seen=s.sims),
         name="device-sim",
     )
     await asyncio.sleep(1)
@@ -673,7 +675,8 @@ async def deploy(s: Story) -> str:
     await choose(s, form_field(s, "select-release"), "1.0.0")
     button = in_page(s).get_by_role("button", name="Deploy", exact=True)
     match = await submit(s, button, r"^/devices/[^/]+/deployment/([^/]+)$", "deploy")
-    s.deployment_id = match.group(1)
+    # The id as the API knows it: the address holds it percent-encoded.
+    s.deployment_id = urllib.parse.unquote(match.group(1))
     await title_is(s, f"{APP['name']}: 1.0.0")
     return ""
 
@@ -686,8 +689,15 @@ async def deployment_state(s: Story, deployment: str) -> str:
 
 
 async def device_started(s: Story) -> str:
-    """The simulated device fetches its payload and reports the deployment started."""
+    """The simulated device fetches what it must do and reports it has it all (the
+    deployment is ready, STOPPED, as Edgehog's runtime reports a new deployment);
+    Start on the deployment page, and the device reports it started."""
     deployment = device_steps_can_run(s)
+    await goto(s, deployment_path(s))
+    await reload_until(
+        s, s.page.get_by_title("Start Deployment"), "the Start button of a ready deployment"
+    )
+    await s.page.get_by_title("Start Deployment").click()
     deadline = time.monotonic() + DEVICE_WAIT
     while (state := await deployment_state(s, deployment)).upper() != "STARTED":
         check_device(s)
@@ -748,10 +758,32 @@ async def upgrade(s: Story) -> str:
     match = await submit(
         s, button, rf"^/devices/[^/]+/deployment/(?!{re.escape(before)}$)([^/]+)$", "upgrade"
     )
-    s.deployment_id = match.group(1)
+    s.deployment_id = urllib.parse.unquote(match.group(1))
     await title_is(s, f"{APP['name']}: 1.1.0")
     await reload_until(s, s.page.get_by_title("Stop Deployment"), "the upgraded deployment started")
     return ""
+
+
+async def device_auth(s: Story) -> str:
+    """Every pull the device made came with exactly its image's credentials."""
+    device_steps_can_run(s)
+    if not s.sims:
+        raise StepFailed("the simulated device is not running")
+    pulls = {p.reference: p.auth for p in s.sims[0].pulls}
+    expected = {
+        WEB["image"]: {
+            "username": CREDS["username"],
+            "password": CREDS["password"],
+            "serveraddress": "ghcr.io",
+        },
+        WORKER["image"]: None,  # public: registryAuth ""
+    }
+    if pulls != expected:
+        shown = {ref: (auth or {}).get("username") for ref, auth in pulls.items()}
+        raise StepFailed(
+            f"the device pulled {shown}, expected web with credentials, worker without"
+        )
+    return f"{len(pulls)} pulls, each with its own registry auth"
 
 
 async def delete(s: Story) -> str:
@@ -819,5 +851,11 @@ STEPS = [
     Step("stop", "stop it; the device reports it stopped", stop, device=True),
     Step("ui-stopped", "the UI shows it stopped", ui_stopped, device=True),
     Step("upgrade", "upgrade to 1.1.0; the device starts it", upgrade, device=True),
+    Step(
+        "device-auth",
+        "the device got the right Docker auth for every pull",
+        device_auth,
+        device=True,
+    ),
     Step("delete", "delete the deployment", delete, device=True),
 ]
