@@ -9,11 +9,12 @@ service takes a `Device`.
 from __future__ import annotations
 
 import uuid
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from typing import Any, TypeVar
 
 from .audit import store as audit
 from .db import Connection, Database
+from .domain.errors import Invalid, NotFound
 from .domain.listing import ListQuery, Page, PageRequest
 from .domain.principal import TenantUser
 from .store import pages, tables
@@ -56,6 +57,37 @@ class TenantService:
             entity_type=entity_type,
             events=events,
         )
+
+    async def delete_unused(
+        self,
+        table: Table[T],
+        entity_type: str,
+        id: uuid.UUID,
+        used_by: tuple[str, str],
+        details: Callable[[T], dict[str, Any]],
+    ) -> T:
+        """Delete a row no container uses (`used_by`: the table of containers'
+        references and its column), with its audit record.
+
+        NotFound when absent; `Invalid` on `id` while a container uses it. The
+        row is locked first, so a container being created with it at the same
+        moment is either counted here or fails on its foreign key.
+        """
+        async with self.db.transaction() as conn:
+            if not await tables.lock_for_delete(conn, table, self.tenant_id, id):
+                raise NotFound()
+            source, column = used_by
+            used = await tables.count_referencing(
+                conn, source, column, "container_id", self.tenant_id, id
+            )
+            if used:
+                raise Invalid(
+                    "id", f"is used by {used} container(s); delete those containers first"
+                )
+            deleted = await tables.delete_by_id(conn, table, self.tenant_id, id)
+            assert deleted is not None  # locked above
+            await self.audit(conn, "delete", entity_type, id, details(deleted))
+        return deleted
 
     async def by_ids(self, table: Table[T], ids: Sequence[K], key: str = "id") -> dict[K, T]:
         """The tenant's rows of `table` whose `key` is one of `ids`."""

@@ -13,7 +13,7 @@ import enum
 import uuid
 from collections.abc import Sequence
 from datetime import datetime
-from typing import TYPE_CHECKING, Annotated, Any
+from typing import Any
 
 import strawberry
 from strawberry.dataloader import DataLoader
@@ -54,10 +54,6 @@ from .graphql_payload import DevicePayload
 from .model import DELIVERY, DEPLOYMENT, EVENT
 from .payload_service import PayloadService
 from .service import DeploymentsService
-
-if TYPE_CHECKING:
-    from ..networks.graphql import Network
-    from ..volumes.graphql import Volume
 
 LISTING = Listing(
     DEPLOYMENT,
@@ -153,8 +149,11 @@ def _is_ready(root: strawberry.Parent[model.ResourceDeployment]) -> bool:
     return root.resource.ready
 
 
-def _resource_field(type_name: str, load: Any, graphql_type: Any) -> tuple[Any, Any]:
-    """The `<x>Id` and `<x>` fields of a resource deployment: its resource's id and it."""
+def resource_deployment(
+    name: str, field: str, type_name: str, load: Any, graphql_type: Any, description: str
+) -> Any:
+    """A `<X>Deployment` type: one resource on one device, its state as the device
+    reported it, the resource (`field`) and its id (`<field>Id`), and isReady."""
 
     def resolve_id(root: strawberry.Parent[model.ResourceDeployment]) -> strawberry.ID:
         return to_global_id(type_name, root.resource.resource_id)
@@ -164,82 +163,67 @@ def _resource_field(type_name: str, load: Any, graphql_type: Any) -> tuple[Any, 
     ) -> Any:
         return await load(info.context, root.resource.resource_id)
 
-    return (
-        strawberry.field(resolver=resolve_id, graphql_type=strawberry.ID | None),
-        strawberry.field(resolver=resolve, graphql_type=graphql_type | None),
+    cls = type(
+        name,
+        (),
+        {
+            "__annotations__": {
+                "id": strawberry.ID,
+                "state": str | None,
+                f"{field}_id": strawberry.ID | None,
+                field: Any,
+                "is_ready": bool | None,
+            },
+            "id": global_id_field(name),
+            "state": strawberry.field(resolver=_state),
+            f"{field}_id": strawberry.field(resolver=resolve_id, graphql_type=strawberry.ID | None),
+            field: strawberry.field(resolver=resolve, graphql_type=graphql_type | None),
+            "is_ready": strawberry.field(resolver=_is_ready),
+        },
     )
+    return strawberry.type(cls, description=description)
 
 
-_image_id, _image = _resource_field("Image", containers_graphql.load_image, Image)
-
-
-@strawberry.type(description="A container's image on a device.")
-class ImageDeployment:
-    id: strawberry.ID = global_id_field("ImageDeployment")
-    state: str | None = strawberry.field(resolver=_state)
-    image_id: strawberry.ID | None = _image_id
-    image: Image | None = _image
-    is_ready: bool | None = strawberry.field(resolver=_is_ready)
-
-
-_volume_id, _volume = _resource_field(
+ImageDeployment = resource_deployment(
+    "ImageDeployment",
+    "image",
+    "Image",
+    containers_graphql.load_image,
+    Image,
+    "A container's image on a device.",
+)
+VolumeDeployment = resource_deployment(
+    "VolumeDeployment",
+    "volume",
     "Volume",
     volumes_graphql.load,
-    Annotated["Volume", strawberry.lazy("edgehog_creds.volumes.graphql")],
+    volumes_graphql.Volume,
+    "A volume on a device.",
 )
-
-
-@strawberry.type(description="A volume on a device.")
-class VolumeDeployment:
-    id: strawberry.ID = global_id_field("VolumeDeployment")
-    state: str | None = strawberry.field(resolver=_state)
-    volume_id: strawberry.ID | None = _volume_id
-    volume: Volume | None = _volume
-    is_ready: bool | None = strawberry.field(resolver=_is_ready)
-
-
-_network_id, _network = _resource_field(
+NetworkDeployment = resource_deployment(
+    "NetworkDeployment",
+    "network",
     "Network",
     networks_graphql.load,
-    Annotated["Network", strawberry.lazy("edgehog_creds.networks.graphql")],
+    networks_graphql.Network,
+    "A network on a device.",
 )
-
-
-@strawberry.type(description="A network on a device.")
-class NetworkDeployment:
-    id: strawberry.ID = global_id_field("NetworkDeployment")
-    state: str | None = strawberry.field(resolver=_state)
-    network_id: strawberry.ID | None = _network_id
-    network: Network | None = _network
-    is_ready: bool | None = strawberry.field(resolver=_is_ready)
-
-
-_mapping_id, _mapping = _resource_field(
-    "DeviceMapping", containers_graphql.load_device_mapping, containers_graphql.DeviceMapping
+DeviceMappingDeployment = resource_deployment(
+    "DeviceMappingDeployment",
+    "device_mapping",
+    "DeviceMapping",
+    containers_graphql.load_device_mapping,
+    containers_graphql.DeviceMapping,
+    "A container's device mapping on a device.",
 )
-
-
-@strawberry.type(description="A container's device mapping on a device.")
-class DeviceMappingDeployment:
-    id: strawberry.ID = global_id_field("DeviceMappingDeployment")
-    state: str | None = strawberry.field(resolver=_state)
-    device_mapping_id: strawberry.ID | None = _mapping_id
-    device_mapping: containers_graphql.DeviceMapping | None = _mapping
-    is_ready: bool | None = strawberry.field(resolver=_is_ready)
-
-
-_request_id, _request = _resource_field(
-    "DeviceRequest", containers_graphql.load_device_request, containers_graphql.DeviceRequest
+DeviceRequestDeployment = resource_deployment(
+    "DeviceRequestDeployment",
+    "device_request",
+    "DeviceRequest",
+    containers_graphql.load_device_request,
+    containers_graphql.DeviceRequest,
+    "A container's device request on a device.",
 )
-
-
-@strawberry.type(description="A container's device request on a device.")
-class DeviceRequestDeployment:
-    id: strawberry.ID = global_id_field("DeviceRequestDeployment")
-    state: str | None = strawberry.field(resolver=_state)
-    device_request_id: strawberry.ID | None = _request_id
-    device_request: containers_graphql.DeviceRequest | None = _request
-    is_ready: bool | None = strawberry.field(resolver=_is_ready)
 
 
 def _resources_field(pick: str, node_type: Any, description: str) -> Any:

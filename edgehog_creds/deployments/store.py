@@ -14,6 +14,7 @@ import asyncpg
 from ..applications import store as applications_store
 from ..db import Connection, returned
 from ..devices import store as devices_store
+from ..store import tables
 from ..store.tables import Relation, Table
 from .model import (
     ContainerDeployment,
@@ -267,24 +268,21 @@ async def record_resource_states(
     )
 
 
+_RESOURCE_TABLES = {
+    "image": "images",
+    "volume": "volumes",
+    "network": "networks",
+    "device_mapping": "device_mappings",
+    "device_request": "device_requests",
+    "container": "containers",
+}
+
+
 async def known_resources(
     conn: Connection, tenant_id: uuid.UUID, kind: str, ids: Sequence[uuid.UUID]
 ) -> set[uuid.UUID]:
     """Which of `ids` are the tenant's resources of `kind` (a device may report only those)."""
-    source = {
-        "image": "images",
-        "volume": "volumes",
-        "network": "networks",
-        "device_mapping": "device_mappings",
-        "device_request": "device_requests",
-        "container": "containers",
-    }[kind]
-    rows = await conn.fetch(
-        f"SELECT id FROM {source} WHERE tenant_id = $1 AND id = ANY($2::uuid[])",
-        tenant_id,
-        sorted(set(ids)),
-    )
-    return {r["id"] for r in rows}
+    return await tables.existing(conn, _RESOURCE_TABLES[kind], tenant_id, ids, lock=False)
 
 
 async def deployments_of_device(

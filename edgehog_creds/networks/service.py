@@ -5,10 +5,9 @@ from __future__ import annotations
 import uuid
 from collections.abc import Sequence
 
-from ..domain.errors import Collector, Invalid, NotFound
+from ..domain.errors import Collector
 from ..domain.listing import ListQuery, Page, PageRequest
 from ..service import TenantService
-from ..store import tables
 from ..volumes import model as volumes
 from . import model, store
 from .model import ENTITY, Network
@@ -60,25 +59,14 @@ class NetworksService(TenantService):
 
     async def delete(self, network_id: uuid.UUID) -> Network:
         """Delete an unused network; refused (`Invalid` on `id`) while a container joins it."""
-        async with self.db.transaction() as conn:
-            if not await store.lock_for_delete(conn, self.tenant_id, network_id):
-                raise NotFound()
-            used = await store.users(conn, self.tenant_id, network_id)
-            if used:
-                raise Invalid(
-                    "id",
-                    f"is used by {used} container(s); delete those containers first",
-                )
-            deleted = await tables.delete_by_id(conn, store.TABLE, self.tenant_id, network_id)
-            assert deleted is not None  # locked above
-            await self.audit(
-                conn,
-                "delete",
-                ENTITY,
-                network_id,
-                {"label": deleted.label, "driver": deleted.driver},
-            )
-        return deleted
+        return await self.delete_unused(
+            store.TABLE,
+            ENTITY,
+            network_id,
+            ("container_networks", "network_id"),
+            # Names only: option values can hold secrets.
+            lambda deleted: {"label": deleted.label, "driver": deleted.driver},
+        )
 
     async def get_many(self, ids: Sequence[uuid.UUID]) -> dict[uuid.UUID, Network]:
         return await self.by_ids(store.TABLE, ids)

@@ -59,29 +59,3 @@ async def insert(
     except asyncpg.UniqueViolationError as exc:
         raise Conflict("label") from exc
     return TABLE.from_record(returned(row))
-
-
-async def lock_for_delete(conn: Connection, tenant_id: uuid.UUID, network_id: uuid.UUID) -> bool:
-    """Lock the row (FOR UPDATE); False when there is none.
-
-    FOR UPDATE conflicts with the KEY SHARE lock that the foreign-key check
-    of a new container_networks row takes: a container being created on
-    this network commits first (and is then counted by `users`), or fails
-    on its foreign key once the delete commits.
-    """
-    locked = await conn.fetchval(
-        "SELECT true FROM networks WHERE tenant_id = $1 AND id = $2 FOR UPDATE",
-        tenant_id,
-        network_id,
-    )
-    return bool(locked)
-
-
-async def users(conn: Connection, tenant_id: uuid.UUID, network_id: uuid.UUID) -> int:
-    """How many containers join the network."""
-    count = await conn.fetchval(
-        "SELECT count(*) FROM container_networks WHERE tenant_id = $1 AND network_id = $2",
-        tenant_id,
-        network_id,
-    )
-    return int(count)

@@ -154,3 +154,33 @@ async def existing(
         sorted(set(ids)),
     )
     return {r["id"] for r in rows}
+
+
+async def lock_for_delete(
+    conn: Connection, table: Table[Any], tenant_id: uuid.UUID, id: Any
+) -> bool:
+    """Lock the tenant's row (FOR UPDATE) before deleting it; False when there is none.
+
+    FOR UPDATE conflicts with the KEY SHARE lock that the foreign-key check of
+    a new referencing row takes: a row being written that points to this one
+    commits first (and is then counted by `count_referencing`), or fails on
+    its foreign key once the delete commits.
+    """
+    locked = await conn.fetchval(
+        f"SELECT true FROM {table.source} WHERE tenant_id = $1 AND id = $2 FOR UPDATE",
+        tenant_id,
+        id,
+    )
+    return bool(locked)
+
+
+async def count_referencing(
+    conn: Connection, source: str, column: str, counted: str, tenant_id: uuid.UUID, id: Any
+) -> int:
+    """How many distinct `counted` values the tenant's rows of `source` have where `column` = id."""
+    count = await conn.fetchval(
+        f"SELECT count(DISTINCT {counted}) FROM {source} WHERE tenant_id = $1 AND {column} = $2",
+        tenant_id,
+        id,
+    )
+    return int(count)

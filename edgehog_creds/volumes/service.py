@@ -6,10 +6,9 @@ import uuid
 from collections.abc import Sequence
 
 from ..domain import text
-from ..domain.errors import Collector, Invalid, NotFound
+from ..domain.errors import Collector
 from ..domain.listing import ListQuery, Page, PageRequest
 from ..service import TenantService
-from ..store import tables
 from . import model, store
 from .model import ENTITY, Volume
 
@@ -51,25 +50,14 @@ class VolumesService(TenantService):
 
     async def delete(self, volume_id: uuid.UUID) -> Volume:
         """Delete an unused volume; refused (`Invalid` on `id`) while a container mounts it."""
-        async with self.db.transaction() as conn:
-            if not await store.lock_for_delete(conn, self.tenant_id, volume_id):
-                raise NotFound()
-            used = await store.users(conn, self.tenant_id, volume_id)
-            if used:
-                raise Invalid(
-                    "id",
-                    f"is used by {used} container(s); delete those containers first",
-                )
-            deleted = await tables.delete_by_id(conn, store.TABLE, self.tenant_id, volume_id)
-            assert deleted is not None  # locked above
-            await self.audit(
-                conn,
-                "delete",
-                ENTITY,
-                volume_id,
-                {"label": deleted.label, "driver": deleted.driver},
-            )
-        return deleted
+        return await self.delete_unused(
+            store.TABLE,
+            ENTITY,
+            volume_id,
+            ("container_volumes", "volume_id"),
+            # Names only: option values can hold secrets.
+            lambda deleted: {"label": deleted.label, "driver": deleted.driver},
+        )
 
     async def get_many(self, ids: Sequence[uuid.UUID]) -> dict[uuid.UUID, Volume]:
         return await self.by_ids(store.TABLE, ids)
