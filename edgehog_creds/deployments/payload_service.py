@@ -21,9 +21,8 @@ import logging
 import uuid
 from collections.abc import Sequence
 from dataclasses import replace
-from typing import Any
 
-from ..db import Database
+from ..db import Connection, Database
 from ..docker_auth import encode_registry_auth
 from ..domain.errors import CredentialsDeleted, Forbidden, NotFound, Unavailable, raise_all
 from ..domain.principal import Device
@@ -151,7 +150,7 @@ class PayloadService:
         ]
 
     async def _message_auths(
-        self, conn: Any, deployment_id: uuid.UUID, image_ids: list[uuid.UUID]
+        self, conn: Connection, deployment_id: uuid.UUID, image_ids: list[uuid.UUID]
     ) -> dict[uuid.UUID, Secret]:
         """registryAuth of some of a deployment's images, their delivery recorded."""
         read = functools.partial(

@@ -726,6 +726,22 @@ async def ui_started(s: Story) -> str:
     return ""
 
 
+async def deployments_list(s: Story) -> str:
+    """The Deployments page lists it; its search goes through the release's
+    application and the device (Ash filters on related objects)."""
+    device_steps_can_run(s)
+    await goto(s, "/deployments")
+    row = s.page.get_by_role("link", name=DEVICE["name"])
+    await shown(s, row, "the deployment in the list")
+    await expect(s.page.get_by_role("link", name=APP["name"])).to_be_visible()
+    search = s.page.get_by_placeholder("Search...")
+    await search.fill("no-such-deployment")
+    await expect(row).to_be_hidden()
+    await search.fill(APP["name"][:6])  # the application's name, through the release
+    await expect(row).to_be_visible()
+    return ""
+
+
 async def stop(s: Story) -> str:
     device_steps_can_run(s)
     await goto(s, deployment_path(s))
@@ -850,6 +866,12 @@ STEPS = [
     Step("ui-started", "the UI shows the deployment started", ui_started, device=True),
     Step("stop", "stop it; the device reports it stopped", stop, device=True),
     Step("ui-stopped", "the UI shows it stopped", ui_stopped, device=True),
+    Step(
+        "deployments-list",
+        "Deployments: listed, and found by application name",
+        deployments_list,
+        device=True,
+    ),
     Step("upgrade", "upgrade to 1.1.0; the device starts it", upgrade, device=True),
     Step(
         "device-auth",
