@@ -15,7 +15,7 @@ from starlette.middleware import Middleware
 from starlette.middleware.cors import CORSMiddleware
 from starlette.requests import Request
 from starlette.responses import Response
-from starlette.routing import Route
+from starlette.routing import Route, WebSocketRoute
 
 from .auth import Authenticator, JwtVerifier
 from .config import Settings
@@ -23,8 +23,11 @@ from .deployments.payload import ReleaseTemplates
 from .engine import Engine
 from .graphql.errors import log_exception
 from .graphql.schema import build_schema, may_keep
-from .http.access_log import AccessLog
+from .http.access_log import AccessLog, redact_websocket_queries
 from .http.graphql_endpoint import GraphQLEndpoint
+from .http.graphql_ws import GraphQLWebSocket
+from .http.live import LiveSockets
+from .http.phoenix_socket import PhoenixSocket
 from .http.responses import JsonResponse, error_response
 from .runtime import Runtime
 from .vault import Vault, load_vault
@@ -56,24 +59,42 @@ def create_app(
     loaded = load_vault(settings) if vault is None else None
     vault = vault or loaded.vault  # type: ignore[union-attr]
     runtime = Runtime(settings, vault, pool=pool, dev_key=loaded.generated_at if loaded else None)
+    schema = build_schema(Engine.named(settings.engine, may_keep))
+    authenticator = Authenticator(
+        runtime.pool,
+        JwtVerifier(clock=clock),
+        device_online_seconds=settings.device_online_seconds,
+    )
+    templates = ReleaseTemplates()
     endpoint = GraphQLEndpoint(
         pool=runtime.pool,
-        schema=build_schema(Engine.named(settings.engine, may_keep)),
+        schema=schema,
         directory=runtime.directory,
-        authenticator=Authenticator(
-            runtime.pool,
-            JwtVerifier(clock=clock),
-            device_online_seconds=settings.device_online_seconds,
-        ),
+        authenticator=authenticator,
         vault=vault,
-        templates=ReleaseTemplates(),
+        templates=templates,
         graphiql=settings.graphiql,
+    )
+    live = LiveSockets(
+        pool=runtime.pool,
+        schema=schema,
+        directory=runtime.directory,
+        authenticator=authenticator,
+        vault=vault,
+        templates=templates,
+        hub=runtime.hub,
+        origins=frozenset(settings.cors_origins),
+        origin_pattern=DEV_ORIGINS if runtime.dev_key is not None else None,
+        heartbeat_seconds=settings.live_heartbeat_seconds,
     )
     routes = [
         Route("/tenants/{slug}/api", endpoint.handle, methods=["GET", "POST"]),
+        WebSocketRoute("/tenants/{slug}/api", GraphQLWebSocket(live).handle),
+        WebSocketRoute("/socket/websocket", PhoenixSocket(live).handle),
         Route("/health", health),
         Route("/ready", runtime.ready),
     ]
+    redact_websocket_queries()
     middleware = [
         Middleware(AccessLog),
         Middleware(
@@ -86,9 +107,11 @@ def create_app(
             max_age=600,
         ),
     ]
-    return Starlette(
+    app = Starlette(
         routes=routes,
         middleware=middleware,
         exception_handlers={Exception: on_error},
         lifespan=runtime.lifespan,
     )
+    app.state.hub = runtime.hub  # live updates' connections, for operators and tests
+    return app

@@ -86,6 +86,10 @@ class JwtVerifier:
         self._verified: OrderedDict[tuple[str, str], tuple[TenantUser, float]] = OrderedDict()
 
     def verify(self, tenant: Tenant, token: str) -> TenantUser:
+        return self.verify_until(tenant, token)[0]
+
+    def verify_until(self, tenant: Tenant, token: str) -> tuple[TenantUser, float]:
+        """The token's user, and when the token expires (seconds since the epoch)."""
         key = (tenant.jwt_public_key, token)
         cached = self._verified.get(key)
         now = self._clock()
@@ -93,13 +97,16 @@ class JwtVerifier:
             user, expires = cached
             if now < expires and user.tenant == tenant:
                 self._verified.move_to_end(key)
-                return user
+                return user, expires
             del self._verified[key]
         user, expires = self._verify(tenant, token, now)
         self._verified[key] = (user, expires)
         if len(self._verified) > self._max:
             self._verified.popitem(last=False)
-        return user
+        return user, expires
+
+    def now(self) -> float:
+        return self._clock()
 
     def _public_key(self, pem: str) -> PublicKey:
         key = self._keys.get(pem)
@@ -201,3 +208,13 @@ class Authenticator:
                 raise AuthError("unknown device token")
             return Device(tenant, device_id)
         return self._verifier.verify(tenant, token)
+
+    def user_until(self, tenant: Tenant, token: str) -> tuple[TenantUser, float]:
+        """A tenant user's token (not a device's) and when it expires: live updates
+        are for tenant users only."""
+        if token.startswith(DEVICE_TOKEN_PREFIX):
+            raise AuthError("device tokens cannot subscribe to tenant events")
+        return self._verifier.verify_until(tenant, token)
+
+    def now(self) -> float:
+        return self._verifier.now()

@@ -199,6 +199,7 @@ def cmd_serve(args: argparse.Namespace, settings: Settings) -> None:
     import uvicorn
 
     from .app import create_app
+    from .http.body import MAX_BODY
 
     if not settings.database_url:
         # Start the embedded server here, once, so the app and --dev share it.
@@ -220,6 +221,8 @@ def cmd_serve(args: argparse.Namespace, settings: Settings) -> None:
         log_level="info",
         loop="auto",
         http="auto",
+        ws="websockets-sansio",
+        ws_max_size=MAX_BODY,  # a websocket message: as much as a POST body
         server_header=False,
     )
 

@@ -29,6 +29,11 @@ class Settings:
     engine: str = "fast"
     # How long a device counts as online after a request of its own (devices/store.py).
     device_online_seconds: float = 60.0
+    # Live updates (events/hub.py, http/live.py).
+    live_max_pending: int = 1000  # events waiting for one socket's client before it is dropped
+    live_max_subscriptions: int = 100  # per socket
+    live_max_connections_per_tenant: int = 1000  # per server process
+    live_heartbeat_seconds: float = 60.0  # a socket not heard from for this long is closed
     # Not settable from the environment: tests and `make run` use them.
     pool_min_size: int = 2
     pool_max_size: int = 10
@@ -41,7 +46,11 @@ class Settings:
             f"secret_key_file={str(self.secret_key_file) if self.secret_key_file else None!r}, "
             f"public_key={self.public_key!r}, cors_origins={self.cors_origins!r}, "
             f"graphiql={self.graphiql}, opened_cache_seconds={self.opened_cache_seconds}, "
-            f"engine={self.engine!r}, device_online_seconds={self.device_online_seconds})"
+            f"engine={self.engine!r}, device_online_seconds={self.device_online_seconds}, "
+            f"live_max_pending={self.live_max_pending}, "
+            f"live_max_subscriptions={self.live_max_subscriptions}, "
+            f"live_max_connections_per_tenant={self.live_max_connections_per_tenant}, "
+            f"live_heartbeat_seconds={self.live_heartbeat_seconds})"
         )
 
 
@@ -67,6 +76,19 @@ def _seconds(env: Mapping[str, str], name: str, default: float) -> float:
         raise ConfigError(f"{name} must be a number of seconds, got {raw!r}") from None
     if not 0 <= value <= 86_400:
         raise ConfigError(f"{name} must be between 0 and 86400 seconds, got {raw!r}")
+    return value
+
+
+def _count(env: Mapping[str, str], name: str, default: int) -> int:
+    raw = env.get(name)
+    if raw is None or raw.strip() == "":
+        return default
+    try:
+        value = int(raw)
+    except ValueError:
+        raise ConfigError(f"{name} must be a whole number, got {raw!r}") from None
+    if not 1 <= value <= 1_000_000:
+        raise ConfigError(f"{name} must be between 1 and 1000000, got {raw!r}")
     return value
 
 
@@ -104,4 +126,12 @@ def load_settings(env: Mapping[str, str] | None = None) -> Settings:
         opened_cache_seconds=_seconds(env, "EDGEHOG_CREDS_OPENED_CACHE_SECONDS", 60.0),
         engine=_engine(env),
         device_online_seconds=_device_online_seconds(env),
+        live_max_pending=_count(env, "EDGEHOG_CREDS_LIVE_MAX_PENDING", 1000),
+        live_max_subscriptions=_count(env, "EDGEHOG_CREDS_LIVE_MAX_SUBSCRIPTIONS", 100),
+        live_max_connections_per_tenant=_count(
+            env, "EDGEHOG_CREDS_LIVE_MAX_CONNECTIONS_PER_TENANT", 1000
+        ),
+        live_heartbeat_seconds=max(
+            1.0, _seconds(env, "EDGEHOG_CREDS_LIVE_HEARTBEAT_SECONDS", 60.0)
+        ),
     )

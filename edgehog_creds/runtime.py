@@ -1,4 +1,5 @@
-"""What the app keeps while it runs: the pool, the tenant listener, the vault's sweeper.
+"""What the app keeps while it runs: the pool, the listener, the live-update hub,
+the vault's sweeper.
 
 The lifespan starts them (the embedded PostgreSQL and the migrations too, when
 the app owns its pool) and stops them; `/ready` asks the database.
@@ -19,7 +20,9 @@ from starlette.responses import Response
 
 from . import db
 from .config import Settings
+from .events.hub import Hub, Limits
 from .http.responses import JsonResponse
+from .listener import Listener
 from .tenants.directory import TenantDirectory
 from .vault import Vault
 
@@ -42,6 +45,13 @@ class Runtime:
         self.vault = vault
         self.dev_key = dev_key  # set when no key setting was given
         self.directory = TenantDirectory()
+        self.hub = Hub(
+            Limits(
+                max_pending=settings.live_max_pending,
+                max_subscriptions=settings.live_max_subscriptions,
+                max_connections_per_tenant=settings.live_max_connections_per_tenant,
+            )
+        )
         self._pool = pool
         self._owns_pool = pool is None
 
@@ -71,7 +81,11 @@ class Runtime:
             )
         tasks = [asyncio.create_task(self._forget_expired_passwords())]
         if dsn:
-            tasks.append(asyncio.create_task(self.directory.listen(lambda: asyncpg.connect(dsn))))
+            # One connection hears tenant changes and live-update announcements.
+            listener = Listener(
+                lambda: asyncpg.connect(dsn), [self.directory.channel(), self.hub.channel()]
+            )
+            tasks.append(asyncio.create_task(listener.run()))
             await self._until_listening()
         try:
             yield

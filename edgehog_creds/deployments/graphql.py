@@ -79,6 +79,8 @@ def service(ctx: Context) -> DeploymentsService:
 
 load = load_by_id(DEPLOYMENT, lambda ctx: service(ctx).get_many)
 load_delivery = load_by_id(DELIVERY, lambda ctx: service(ctx).get_deliveries)
+# Not a Node: read by id for live updates only (`deploymentEvent { created }`).
+load_event = load_by_id(EVENT, lambda ctx: service(ctx).get_events)
 
 
 def _deployments(ctx: Context) -> DataLoader[uuid.UUID, model.Deployment | None]:

@@ -324,6 +324,9 @@ class DeploymentsService(TenantService):
     ) -> list[Page[DeploymentEvent]]:
         return await self.pages(store.EVENTS, query, request, "deployment_id", deployment_ids)
 
+    async def get_events(self, ids: Sequence[uuid.UUID]) -> dict[uuid.UUID, DeploymentEvent]:
+        return await self.by_ids(store.EVENTS, ids)
+
     async def deliveries_of_credentials(
         self, credentials_ids: Sequence[uuid.UUID], request: PageRequest
     ) -> list[Page[CredentialDelivery]]:

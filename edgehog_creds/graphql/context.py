@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -9,6 +10,7 @@ from ..db import Database
 from ..deployments.payload import ReleaseTemplates
 from ..domain.principal import Device, Principal, TenantUser, require_device, require_user
 from ..domain.tenant import Tenant
+from ..events.hub import Mailbox
 from ..vault import Vault
 
 
@@ -21,6 +23,10 @@ class Context:
     templates: ReleaseTemplates
     # Per-request DataLoaders, created on first use by graphql/loaders.py.
     loaders: dict[str, Any] = field(default_factory=dict)
+    # A live-update socket's subscriptions (http/live.py); None over HTTP.
+    mailbox: Mailbox | None = None
+    # Called once a subscription of this operation hears events (http/live.py).
+    on_subscribe: Callable[[], None] | None = None
 
     def user(self) -> TenantUser:
         """The tenant user asking, or Forbidden for a device token."""

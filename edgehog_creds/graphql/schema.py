@@ -6,8 +6,6 @@ GraphQL module; the engine (engine/) decides how documents are executed.
 
 from __future__ import annotations
 
-import uuid
-from collections.abc import Awaitable, Callable
 from typing import Any
 
 import strawberry
@@ -30,21 +28,10 @@ from ..systemmodels import graphql as systemmodels
 from ..tenants import graphql as tenants
 from ..volumes import graphql as volumes
 from .context import Context
+from .nodes import NODE_LOADERS
 from .relay import Node, parse_global_id
 from .scalars import SCALAR_MAP
-
-# Every Node type: how to load one by its uuid for `node(id:)`.
-NODE_LOADERS: dict[str, Callable[[Context, uuid.UUID], Awaitable[Any]]] = {
-    **credentials.NODE_LOADERS,
-    **applications.NODE_LOADERS,
-    **containers.NODE_LOADERS,
-    **devices.NODE_LOADERS,
-    **systemmodels.NODE_LOADERS,
-    **deployments.NODE_LOADERS,
-    **audit.NODE_LOADERS,
-    **volumes.NODE_LOADERS,
-    **networks.NODE_LOADERS,
-}
+from .subscriptions import RootSubscriptionType
 
 
 async def _node(info: Info[Context, None], id: strawberry.ID) -> Any:
@@ -127,6 +114,7 @@ def build_schema(engine: Engine | None = None) -> Schema:
     schema = Schema(
         query=RootQueryType,
         mutation=RootMutationType,
+        subscription=RootSubscriptionType,
         types=[
             credentials.ImageCredentials,
             containers.Container,

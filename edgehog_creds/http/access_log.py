@@ -1,7 +1,9 @@
 """One line per request: method, path without query string, status, time.
 
 uvicorn's own access log is off: it prints query strings, and GraphQL GET
-URLs can carry variables.
+URLs can carry variables. Its websocket lines ('"WebSocket <path?query>"
+[accepted]') go to its error log with the query string, which carries the
+token of Edgehog's socket URL: `redact_websocket_queries` cuts it off there.
 """
 
 from __future__ import annotations
@@ -11,6 +13,8 @@ import time
 
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+UVICORN_LOG = "uvicorn.error"
+
 
 class AccessLog:
     def __init__(self, app: ASGIApp) -> None:
@@ -18,6 +22,9 @@ class AccessLog:
         self.log = logging.getLogger("edgehog_creds.access")
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] == "websocket" and self.log.isEnabledFor(logging.INFO):
+            await self._websocket(scope, receive, send)
+            return
         if scope["type"] != "http" or not self.log.isEnabledFor(logging.INFO):
             await self.app(scope, receive, send)
             return
@@ -46,3 +53,39 @@ class AccessLog:
                 None,
             )
             self.log.handle(record)
+
+    async def _websocket(self, scope: Scope, receive: Receive, send: Send) -> None:
+        start = time.perf_counter()
+        outcome = "refused"
+
+        async def send_wrapper(message: Message) -> None:
+            nonlocal outcome
+            if message["type"] == "websocket.accept":
+                outcome = "accepted"
+            elif message["type"] == "websocket.close" and outcome == "accepted":
+                outcome = f"closed {message.get('code', 1000)}"
+            await send(message)
+
+        try:
+            await self.app(scope, receive, send_wrapper)
+        finally:
+            self.log.info("WS %s %s %.1fs", scope["path"], outcome, time.perf_counter() - start)
+
+
+class _WithoutQuery(logging.Filter):
+    """Drops the query string from uvicorn's '"WebSocket %s"' lines."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        if isinstance(record.msg, str) and '"WebSocket %s"' in record.msg and record.args:
+            args = list(record.args) if isinstance(record.args, tuple) else [record.args]
+            if len(args) >= 2 and isinstance(args[1], str):
+                args[1] = args[1].split("?", 1)[0]
+                record.args = tuple(args)
+        return True
+
+
+def redact_websocket_queries() -> None:
+    """Install the filter on uvicorn's log, once per process."""
+    logger = logging.getLogger(UVICORN_LOG)
+    if not any(isinstance(f, _WithoutQuery) for f in logger.filters):
+        logger.addFilter(_WithoutQuery())

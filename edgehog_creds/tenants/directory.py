@@ -4,7 +4,7 @@ Finding a request's tenant (and its JWT key) is on every request's path, so
 tenants are kept in memory. A tenant whose key is replaced, or that is
 removed, must not go on being served from memory: sql/007 announces every
 change of a tenant row on a channel, and `listen` keeps one connection
-LISTENing to it and forgets the tenant it names. While that connection is
+LISTENing to it (listener.py) and forgets the tenant it names. While that connection is
 down (and until it is up), nothing is kept: every request reads its tenant
 from the database, so a missed announcement can never leave a stale tenant.
 
@@ -14,17 +14,14 @@ a tenant that exists (unknown slugs are never kept), filled only by requests.
 
 from __future__ import annotations
 
-import asyncio
-import logging
 from collections import OrderedDict
 from collections.abc import Awaitable, Callable
 
 import asyncpg
 
 from ..domain.tenant import SLUG, Tenant
+from ..listener import Channel, Listener
 from . import store
-
-log = logging.getLogger(__name__)
 
 
 class TenantDirectory:
@@ -67,6 +64,15 @@ class TenantDirectory:
     def __len__(self) -> int:
         return len(self._held)
 
+    def channel(self) -> Channel:
+        """What the process's listener (listener.py) hears for this directory."""
+        return Channel(store.CHANGED_CHANNEL, self.forget, self._set_listening)
+
+    def _set_listening(self, listening: bool) -> None:
+        # Whatever changed while nobody listened was not heard.
+        self._forget_all()
+        self._listening = listening
+
     async def listen(
         self,
         connect: Callable[[], Awaitable[asyncpg.Connection]],
@@ -74,42 +80,9 @@ class TenantDirectory:
         retry_seconds: float = 1.0,
         check_every: float = 30.0,
     ) -> None:
-        """Listen for tenant changes until cancelled, reconnecting when the connection goes.
-
-        The connection is asked a `SELECT 1` every `check_every` seconds, so a
-        connection that died without a word is noticed too.
-        """
-        while True:
-            try:
-                conn = await connect()
-            except (OSError, asyncpg.PostgresError, asyncpg.InterfaceError) as exc:
-                log.warning("cannot listen for tenant changes (%s); retrying", type(exc).__name__)
-                await asyncio.sleep(retry_seconds)
-                continue
-            try:
-                await self._serve(conn, check_every)
-            except (OSError, TimeoutError, asyncpg.PostgresError, asyncpg.InterfaceError) as exc:
-                log.warning("lost the tenant listener (%s); reconnecting", type(exc).__name__)
-            finally:
-                self._listening = False
-                self._forget_all()
-                if not conn.is_closed():
-                    conn.terminate()
-            await asyncio.sleep(retry_seconds)
-
-    async def _serve(self, conn: asyncpg.Connection, check_every: float) -> None:
-        lost = asyncio.Event()
-        conn.add_termination_listener(lambda _conn: lost.set())
-        await conn.add_listener(store.CHANGED_CHANNEL, self._heard)
-        # Whatever changed before we listened was not heard.
-        self._forget_all()
-        self._listening = True
-        while not lost.is_set():
-            try:
-                await asyncio.wait_for(lost.wait(), timeout=check_every)
-            except TimeoutError:
-                await conn.fetchval("SELECT 1", timeout=check_every)
-        raise ConnectionError("the listening connection was closed")
-
-    def _heard(self, _conn: object, _pid: int, _channel: str, slug: object) -> None:
-        self.forget(str(slug))
+        """Listen for tenant changes alone until cancelled (the app shares one
+        listener with live updates; see runtime.py)."""
+        listener = Listener(
+            connect, [self.channel()], retry_seconds=retry_seconds, check_every=check_every
+        )
+        await listener.run()

@@ -1,0 +1,1 @@
+"""Live updates: announcements of changes (sql/012), heard and handed to subscribers."""
