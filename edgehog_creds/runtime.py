@@ -29,7 +29,8 @@ from .vault import Vault
 log = logging.getLogger("edgehog_creds")
 
 FORGET_EVERY = 5.0  # seconds between sweeps of expired opened passwords
-LISTENER_WAIT = 2.0  # seconds the start waits for the tenant listener
+LISTENER_WAIT = 2.0
+LISTENER_NAME = "edgehog-creds listener"  # its application_name in pg_stat_activity  # seconds the start waits for the tenant listener
 
 
 class Runtime:
@@ -83,7 +84,8 @@ class Runtime:
         if dsn:
             # One connection hears tenant changes and live-update announcements.
             listener = Listener(
-                lambda: asyncpg.connect(dsn), [self.directory.channel(), self.hub.channel()]
+                lambda: asyncpg.connect(dsn, server_settings={"application_name": LISTENER_NAME}),
+                [self.directory.channel(), self.hub.channel()],
             )
             tasks.append(asyncio.create_task(listener.run()))
             await self._until_listening()
