@@ -29,8 +29,8 @@ from .vault import Vault
 log = logging.getLogger("edgehog_creds")
 
 FORGET_EVERY = 5.0  # seconds between sweeps of expired opened passwords
-LISTENER_WAIT = 2.0
-LISTENER_NAME = "edgehog-creds listener"  # its application_name in pg_stat_activity  # seconds the start waits for the tenant listener
+LISTENER_WAIT = 2.0  # seconds the start waits for the listener
+LISTENER_NAME = "edgehog-creds listener"  # its application_name in pg_stat_activity
 
 
 class Runtime:
