@@ -151,3 +151,22 @@ async def test_the_token_in_the_socket_url_reaches_no_log_line(address, tenant, 
     assert "/socket/websocket" in logged  # uvicorn's and our access lines are there...
     assert tenant.token not in logged  # ...without the query string
     assert tenant.token.split(".")[2] not in logged
+
+
+async def test_a_filter_narrows_what_is_created(address, tenant):
+    filtered = """
+    subscription { imageCredentials(filter: {label: {ilike: "prod-%"}}) { created { label } } }
+    """
+    async with PhoenixClient.connected(address, tenant.slug, tenant.token) as phx:
+        await phx.join()
+        await phx.subscribe(filtered)
+        await create(tenant, "staging-1")
+        await create(tenant, "prod-1")
+        _, result = await phx.next_data()
+        assert result["data"]["imageCredentials"]["created"] == {"label": "prod-1"}
+        reply = await phx.push(
+            "__absinthe__:control",
+            "doc",
+            {"query": "subscription { imageCredentials(filter: {nope: {}}) { destroyed } }"},
+        )
+        assert reply["status"] == "error"

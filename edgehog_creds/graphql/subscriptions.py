@@ -14,9 +14,10 @@ from __future__ import annotations
 import uuid
 from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass
-from typing import Any
+from typing import Annotated, Any
 
 import strawberry
+from strawberry import UNSET
 from strawberry.types import Info
 
 from ..applications import graphql as applications
@@ -29,11 +30,14 @@ from ..deployments.model import DEPLOYMENT, EVENT
 from ..devices import graphql as devices
 from ..devices.model import ENTITY as DEVICE
 from ..domain.errors import Invalid
+from ..domain.listing import Filter
 from ..events.hub import LimitReached
 from ..events.model import Event
+from ..events.service import LiveService
 from ..networks import graphql as networks
 from ..volumes import graphql as volumes
 from .context import Context
+from .listing import Listing
 from .nodes import NODE_LOADERS
 from .relay import from_global_id, to_global_id
 
@@ -51,6 +55,7 @@ class Feed:
     kind: str  # what the announcements call these rows (events/model.py)
     node: str  # the type name in their global ids
     graphql_type: Any
+    listing: Listing  # its `filter` argument: the list's filter input
     actions: tuple[str, ...]
     description: str
     # An argument narrowing the feed to one device's or one deployment's rows.
@@ -64,6 +69,7 @@ FEEDS = (
         "image_credentials",
         credentials.TYPE,
         credentials.ImageCredentials,
+        credentials.LISTING,
         CREATED_DESTROYED,
         "Image credentials created and deleted (never a password).",
     ),
@@ -73,6 +79,7 @@ FEEDS = (
         "applications",
         APPLICATION,
         applications.Application,
+        applications.APPLICATIONS,
         ALL,
         "Applications created, changed and deleted.",
     ),
@@ -82,6 +89,7 @@ FEEDS = (
         "releases",
         RELEASE,
         applications.Release,
+        applications.RELEASES,
         CREATED_DESTROYED,
         "Releases created and deleted.",
     ),
@@ -91,6 +99,7 @@ FEEDS = (
         "containers",
         CONTAINER,
         containers.Container,
+        containers.CONTAINERS,
         ALL,
         "Containers created, changed and deleted.",
     ),
@@ -100,6 +109,7 @@ FEEDS = (
         "images",
         IMAGE,
         containers.Image,
+        containers.IMAGES,
         CREATED_DESTROYED,
         "Images created and deleted.",
     ),
@@ -109,6 +119,7 @@ FEEDS = (
         "networks",
         networks.TYPE,
         networks.Network,
+        networks.LISTING,
         ALL,
         "Networks created, changed and deleted.",
     ),
@@ -118,6 +129,7 @@ FEEDS = (
         "volumes",
         volumes.TYPE,
         volumes.Volume,
+        volumes.LISTING,
         CREATED_DESTROYED,
         "Volumes created and deleted.",
     ),
@@ -127,6 +139,7 @@ FEEDS = (
         "devices",
         DEVICE,
         devices.Device,
+        devices.LISTING,
         CREATED_UPDATED,
         "Devices registered and changed (name, tags, system model, coming online).",
     ),
@@ -136,6 +149,7 @@ FEEDS = (
         "deployments",
         DEPLOYMENT,
         deployments.Deployment,
+        deployments.LISTING,
         ALL,
         "Deployments created, changed (their state) and deleted.",
     ),
@@ -145,6 +159,7 @@ FEEDS = (
         "deployments",
         DEPLOYMENT,
         deployments.Deployment,
+        deployments.LISTING,
         ALL,
         "One deployment's changes.",
         scope="deployment_id",
@@ -155,6 +170,7 @@ FEEDS = (
         "deployments",
         DEPLOYMENT,
         deployments.Deployment,
+        deployments.LISTING,
         ALL,
         "The deployments of one device: created, changed and deleted.",
         scope="device_id",
@@ -165,6 +181,7 @@ FEEDS = (
         "deployment_events",
         EVENT,
         deployments.DeploymentEvent,
+        deployments.EVENTS,
         ("created",),
         "What devices report about their deployments, as they report it.",
     ),
@@ -198,10 +215,12 @@ def _field(feed: Feed) -> Any:
     result_type = _result_type(feed)
     load = LOADERS[feed.node]
 
-    async def start(info: Info[Context, None], scope: str | None) -> AsyncIterator[Any]:
+    async def start(
+        info: Info[Context, None], scope: str | None, filter: Filter | None
+    ) -> AsyncIterator[Any]:
         # Checked here, when the subscription starts, not at its first event.
         ctx = info.context
-        ctx.user()
+        user = ctx.user()
         if ctx.mailbox is None:
             raise Invalid("subscription", "subscriptions are served over websockets")
         wants = _wants(feed, scope)
@@ -211,31 +230,39 @@ def _field(feed: Feed) -> Any:
             raise Invalid("subscription", str(exc)) from None
         if ctx.on_subscribe is not None:
             ctx.on_subscribe()
-        return _results(ctx, stream, feed, result_type, load)
+        matches = None
+        if filter is not None and filter is not UNSET:  # `{}` too is no filter
+            live = LiveService(ctx.db, user)
+            matches = lambda id: live.matches(feed.kind, id, filter)  # noqa: E731
+        return _results(ctx, stream, feed, result_type, load, matches)
 
     subscribe: Callable[..., Awaitable[Any]]
     if feed.scope == "device_id":
 
-        async def by_device(info: Any, device_id: Any) -> Any:
-            return await start(info, device_id)
+        async def by_device(info: Any, device_id: Any, filter: Any = UNSET) -> Any:
+            return await start(info, device_id, filter)
 
         subscribe = by_device
     elif feed.scope == "deployment_id":
 
-        async def by_deployment(info: Any, deployment_id: Any) -> Any:
-            return await start(info, deployment_id)
+        async def by_deployment(info: Any, deployment_id: Any, filter: Any = UNSET) -> Any:
+            return await start(info, deployment_id, filter)
 
         subscribe = by_deployment
     else:
 
-        async def every(info: Any) -> Any:
-            return await start(info, None)
+        async def every(info: Any, filter: Any = UNSET) -> Any:
+            return await start(info, None, filter)
 
         subscribe = every
-    # Strawberry reads the argument and result types from these annotations.
+    # Strawberry reads the arguments' and the result's types from these annotations.
     annotations: dict[str, Any] = {"info": Info[Context, None]}
     if feed.scope is not None:
         annotations[feed.scope] = strawberry.ID
+    annotations["filter"] = Annotated[
+        feed.listing.FilterInput | None,
+        strawberry.argument(description="A filter to limit the results"),
+    ]
     annotations["return"] = AsyncIterator[result_type | None]  # type: ignore[valid-type]
     subscribe.__annotations__ = annotations
     return strawberry.subscription(
@@ -244,17 +271,25 @@ def _field(feed: Feed) -> Any:
 
 
 async def _results(
-    ctx: Context, stream: Any, feed: Feed, result_type: Any, load: Load
+    ctx: Context,
+    stream: Any,
+    feed: Feed,
+    result_type: Any,
+    load: Load,
+    matches: Callable[[uuid.UUID], Awaitable[bool]] | None,
 ) -> AsyncIterator[Any]:
     try:
         async for event in stream:
             if event.action not in feed.actions:
                 continue
             if event.action == "destroyed":
+                # A deleted row cannot be filtered: every deletion's id is sent.
                 yield result_type(destroyed=to_global_id(feed.node, event.id))
                 continue
             # Each event reads its rows as they are now: nothing from an earlier one.
             ctx.loaders.clear()
+            if matches is not None and not await matches(event.id):
+                continue
             found = await load(ctx, event.id)
             if found is not None:  # else deleted since it was announced
                 yield result_type(**{event.action: found})

@@ -66,6 +66,9 @@ class _Channel:
 
     def __init__(self, session: Session) -> None:
         self.session = session
+        # Edgehog's UI sends every frame with join_ref null, phx_join included:
+        # being joined is its own state, and replies echo that join_ref.
+        self.joined = False
         self.join_ref: str | None = None
 
     async def read(self) -> tuple[int, str]:
@@ -90,9 +93,10 @@ class _Channel:
                 await self.reply(join_ref, ref, topic, "error", {"reason": "unmatched topic"})
                 return
             self.stop_all()  # joining again starts afresh, as Phoenix does
+            self.joined = True
             self.join_ref = join_ref
             await self.reply(join_ref, ref, topic, "ok", {})
-        elif topic != CONTROL or self.join_ref is None:
+        elif topic != CONTROL or not self.joined:
             await self.reply(join_ref, ref, topic, "error", {"reason": "unmatched topic"})
         elif event == "doc":
             await self.doc(ref, payload)
@@ -104,6 +108,7 @@ class _Channel:
         elif event == "phx_leave":
             self.stop_all()
             await self.reply(self.join_ref, ref, topic, "ok", {})
+            self.joined = False
             self.join_ref = None
         else:
             await self.reply(
