@@ -20,6 +20,7 @@ from edgehog_creds.graphql.scalars import SCALAR_MAP
 from edgehog_creds.graphql.schema import (
     RootMutationType,
     RootQueryType,
+    RootSubscriptionType,
     Schema,
     build_schema,
     may_keep,
@@ -63,6 +64,7 @@ def schema_with(engine: Engine, *extensions: Any) -> Schema:
     return Schema(
         query=RootQueryType,
         mutation=RootMutationType,
+        subscription=RootSubscriptionType,
         types=_node_types(),
         config=StrawberryConfig(scalar_map=SCALAR_MAP),
         **options,
