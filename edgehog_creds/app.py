@@ -59,29 +59,21 @@ def create_app(
     loaded = load_vault(settings) if vault is None else None
     vault = vault or loaded.vault  # type: ignore[union-attr]
     runtime = Runtime(settings, vault, pool=pool, dev_key=loaded.generated_at if loaded else None)
-    schema = build_schema(Engine.named(settings.engine, may_keep))
-    authenticator = Authenticator(
-        runtime.pool,
-        JwtVerifier(clock=clock),
-        device_online_seconds=settings.device_online_seconds,
-    )
-    templates = ReleaseTemplates()
     endpoint = GraphQLEndpoint(
         pool=runtime.pool,
-        schema=schema,
+        schema=build_schema(Engine.named(settings.engine, may_keep)),
         directory=runtime.directory,
-        authenticator=authenticator,
+        authenticator=Authenticator(
+            runtime.pool,
+            JwtVerifier(clock=clock),
+            device_online_seconds=settings.device_online_seconds,
+        ),
         vault=vault,
-        templates=templates,
+        templates=ReleaseTemplates(),
         graphiql=settings.graphiql,
     )
     live = LiveSockets(
-        pool=runtime.pool,
-        schema=schema,
-        directory=runtime.directory,
-        authenticator=authenticator,
-        vault=vault,
-        templates=templates,
+        endpoint=endpoint,
         hub=runtime.hub,
         origins=frozenset(settings.cors_origins),
         origin_pattern=DEV_ORIGINS if runtime.dev_key is not None else None,

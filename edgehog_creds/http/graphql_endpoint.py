@@ -10,6 +10,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable
 from dataclasses import dataclass
+from typing import Any
 
 import asyncpg
 from starlette.requests import Request
@@ -18,6 +19,8 @@ from starlette.responses import HTMLResponse, Response
 from ..auth import Authenticator, AuthError
 from ..db import Database
 from ..deployments.payload import ReleaseTemplates
+from ..domain.principal import Principal
+from ..domain.tenant import Tenant
 from ..graphql.context import Context
 from ..graphql.errors import log_exception
 from ..graphql.execute import execute
@@ -45,6 +48,17 @@ class GraphQLEndpoint:
 
     def __post_init__(self) -> None:
         self._graphiql_html = graphiql_html() if self.graphiql else ""
+
+    def context(self, tenant: Tenant, principal: Principal, **more: Any) -> Context:
+        """A new Context for one operation of `principal` (`more`: live updates' fields)."""
+        return Context(
+            db=Database(self.pool()),
+            tenant=tenant,
+            principal=principal,
+            vault=self.vault,
+            templates=self.templates,
+            **more,
+        )
 
     async def handle(self, request: Request) -> Response:
         try:
@@ -75,13 +89,7 @@ class GraphQLEndpoint:
             graphql_request = await read_graphql_request(request)
         except BodyError as exc:
             return error_response(exc.status, str(exc), "invalid")
-        context = Context(
-            db=Database(pool),
-            tenant=tenant,
-            principal=principal,
-            vault=self.vault,
-            templates=self.templates,
-        )
+        context = self.context(tenant, principal)
         body = await execute(
             self.schema,
             graphql_request.query,

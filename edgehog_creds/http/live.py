@@ -29,17 +29,12 @@ from graphql import GraphQLError
 from starlette.websockets import WebSocket, WebSocketDisconnect, WebSocketState
 from strawberry.types.graphql import OperationType
 
-from ..auth import Authenticator, AuthError
-from ..db import Database
-from ..deployments.payload import ReleaseTemplates
+from ..auth import AuthError
 from ..domain.principal import TenantUser
 from ..domain.tenant import Tenant
 from ..events.hub import Hub, LimitReached, Mailbox
-from ..graphql.context import Context
 from ..graphql.errors import format_errors, log_exception
-from ..graphql.schema import Schema
-from ..tenants.directory import TenantDirectory
-from ..vault import Vault
+from .graphql_endpoint import GraphQLEndpoint
 
 log = logging.getLogger("edgehog_creds.live")
 
@@ -70,12 +65,7 @@ class Admitted:
 
 @dataclass
 class LiveSockets:
-    pool: Callable[[], asyncpg.Pool]
-    schema: Schema
-    directory: TenantDirectory
-    authenticator: Authenticator
-    vault: Vault
-    templates: ReleaseTemplates
+    endpoint: GraphQLEndpoint  # the schema, tenants, tokens and contexts of the HTTP API
     hub: Hub
     origins: frozenset[str]
     origin_pattern: str | None  # a regex of further origins (development)
@@ -99,14 +89,14 @@ class LiveSockets:
         if not self.origin_allowed(websocket):
             raise Refused(4403, "this origin may not open live updates")
         try:
-            tenant = await self.directory.find(self.pool(), slug)
+            tenant = await self.endpoint.directory.find(self.endpoint.pool(), slug)
         except (OSError, asyncpg.PostgresError, asyncpg.InterfaceError) as exc:
             log.error("database unavailable: %s", type(exc).__name__)
             raise Refused(1013, "the database is unavailable; try again") from None
         if tenant is None:
             raise Refused(4404, "no such tenant")
         try:
-            user, expires = self.authenticator.user_until(tenant, token)
+            user, expires = self.endpoint.authenticator.user_until(tenant, token)
         except AuthError as exc:
             raise Refused(4401, str(exc)) from None
         if not await self.hub.until_listening(LISTENING_WAIT):
@@ -116,17 +106,6 @@ class LiveSockets:
         except LimitReached as exc:
             raise Refused(1013, str(exc)) from None
         return Admitted(tenant, user, expires, mailbox)
-
-    def context(self, admitted: Admitted, on_subscribe: Callable[[], None]) -> Context:
-        return Context(
-            db=Database(self.pool()),
-            tenant=admitted.tenant,
-            principal=admitted.user,
-            vault=self.vault,
-            templates=self.templates,
-            mailbox=admitted.mailbox,
-            on_subscribe=on_subscribe,
-        )
 
     async def results(
         self,
@@ -139,10 +118,13 @@ class LiveSockets:
         """Each result of one operation, as a response body: a query's or a
         mutation's one, a subscription's one per event. `on_subscribe` is
         called once a subscription hears events."""
-        stream = await self.schema.stream(
+        context = self.endpoint.context(
+            admitted.tenant, admitted.user, mailbox=admitted.mailbox, on_subscribe=on_subscribe
+        )
+        stream = await self.endpoint.schema.stream(
             query,
             variable_values=variables,
-            context_value=self.context(admitted, on_subscribe),
+            context_value=context,
             operation_name=operation_name,
             allowed_operation_types=OPERATIONS,
         )
@@ -157,7 +139,7 @@ class LiveSockets:
             await stream.aclose()
 
     def seconds_left(self, admitted: Admitted) -> float:
-        return admitted.expires - self.authenticator.now()
+        return admitted.expires - self.endpoint.authenticator.now()
 
 
 @dataclass
