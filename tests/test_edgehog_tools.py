@@ -397,7 +397,7 @@ def test_steps_pass_fail_or_skip(tmp_path: Path, capsys: pytest.CaptureFixture[s
         url = "about:blank"
 
     story = SimpleNamespace(
-        browser=SimpleNamespace(journal=e2e.Journal(), page=Page()),
+        browser=SimpleNamespace(journal=e2e.Journal(), page=Page(), tabs={}),
         device_sim_missing="no simulator",
     )
     steps = [

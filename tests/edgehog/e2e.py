@@ -16,8 +16,14 @@ EDGEHOG is a checkout of github.com/edgehog-device-manager/edgehog (or its
    cache directory), with CORS open to the UI's origin only, and creates a
    tenant and a user JWT with the CLI;
 3. drives Chromium through the story of tests/edgehog/e2e_story.py, printing
-   each step as PASS, FAIL or SKIPPED; a failure saves a screenshot and
-   prints the page's console errors, failed requests and GraphQL errors.
+   each step as PASS, FAIL or SKIPPED; a failure saves a screenshot (of every
+   open tab) and prints the pages' console errors, failed requests, GraphQL
+   errors and failing websockets.
+
+The UI opens a websocket per subscription (its live updates): each is
+journaled as a `Socket`, and one the server refused, answered with an error,
+or that broke is a failure like a failed request (the story's last step
+fails on any).
 
 Exit status: 0 when no step failed, 1 otherwise (2: the harness itself
 could not start). Nothing leaves 127.0.0.1: the browser's requests to other
@@ -456,33 +462,101 @@ def monaco_file(url: str, node_modules: Path) -> Path | None:
     return path if path.is_relative_to(root) and path.is_file() else None
 
 
-def operation_name(post_data: str | None) -> str:
-    """The operation name of a GraphQL request body (Relay sends no operationName)."""
+def operation(post_data: str | None) -> tuple[str, str]:
+    """The kind (query, mutation, subscription) and name of a GraphQL request body."""
     try:
         query = json.loads(post_data or "{}").get("query") or ""
     except (ValueError, AttributeError):
-        return "?"
+        return "?", "?"
     match = _OPERATION.search(query)
-    return match.group(2) if match else "(anonymous)"
+    return (match.group(1), match.group(2)) if match else ("query", "(anonymous)")
+
+
+def operation_name(post_data: str | None) -> str:
+    """The operation name of a GraphQL request body (Relay sends no operationName)."""
+    return operation(post_data)[1]
 
 
 def redact(url: str) -> str:
     return re.sub(r"(token=)[^&]+", r"\1…", url)
 
 
+_UNKNOWN_FIELD = re.compile(r"^Cannot query field '([^']+)' on type 'RootSubscriptionType'")
+
+
+def unknown_subscription_fields(response: Any) -> list[str]:
+    """The fields a doc's errors say the schema lacks, when they say nothing else."""
+    errors = response.get("errors") if isinstance(response, dict) else None
+    if not isinstance(errors, list) or not errors:
+        return []
+    matches = [_UNKNOWN_FIELD.match(str(e.get("message", ""))) for e in errors]
+    return [m.group(1) for m in matches if m] if all(matches) else []
+
+
+def phoenix_frame(payload: Any) -> tuple[Any, Any, Any, str, dict[str, Any]] | None:
+    """A Phoenix (vsn 2.0.0) frame's parts, [join_ref, ref, topic, event, payload], or None."""
+    try:
+        frame = json.loads(payload)
+    except (TypeError, ValueError):
+        return None
+    if not isinstance(frame, list) or len(frame) != 5:
+        return None
+    join_ref, ref, topic, event, body = frame
+    if not isinstance(event, str) or not isinstance(body, dict):
+        return None
+    return join_ref, ref, topic, event, body
+
+
+# What Chromium logs when the UI closes a socket that is still connecting (it
+# left the page at once): the client's doing, not a failure of the server.
+CLOSED_EARLY = "WebSocket is closed before the connection is established"
+
+
+@dataclass
+class Socket:
+    """One websocket the UI opened: Edgehog's UI opens one per subscription
+    (src/api/index.ts: phx_join on `__absinthe__:control`, then one `doc`)."""
+
+    url: str
+    tab: str
+    operation: str = ""  # the subscription's name, from the `doc` it sent
+    doc_ref: str | None = None
+    subscribed: bool = False  # the server answered the doc with status ok
+    pushes: int = 0  # `subscription:data` frames received
+    closed: bool = False
+    failure: str = ""  # the first thing that went wrong, if anything
+    # The subscription field(s) the service's schema lacks, when that is the only
+    # error of the doc: a feature the service does not offer, not a failing socket.
+    unsupported: str = ""
+
+    def describe(self) -> str:
+        what = self.operation or "(no doc sent)"
+        return f"tab {self.tab} {what}: {self.failure}"
+
+
 @dataclass
 class Journal:
-    """What the page did: everything is appended in order, steps read their slice."""
+    """What the pages did: everything is appended in order, steps read their slice."""
 
     lines: list[str] = field(default_factory=list)
     graphql_errors: dict[str, str] = field(default_factory=dict)  # operation -> first error
-    websockets: list[str] = field(default_factory=list)
+    sockets: list[Socket] = field(default_factory=list)
+    socket_errors: list[str] = field(default_factory=list)  # what the console said of sockets
     blocked: set[str] = field(default_factory=set)
     monaco_served: int = 0
     tenant_info_stubbed: bool = False
 
     def add(self, line: str) -> None:
         self.lines.append(line)
+
+    def socket_failures(self) -> list[str]:
+        """Every failing websocket: refused, answered with an error, or broken."""
+        failures = [s.describe() for s in self.sockets if s.failure]
+        return _dedupe(failures + self.socket_errors)
+
+    def unsupported_subscriptions(self) -> dict[str, str]:
+        """The UI's subscriptions (by name) to fields the service does not have."""
+        return {s.operation: s.unsupported for s in self.sockets if s.unsupported}
 
 
 class Browser:
@@ -494,6 +568,15 @@ class Browser:
         self.stub_tenant_info = stub_tenant_info
         self.timeout_ms = timeout_ms
         self.journal = Journal()
+        self.tabs: dict[str, Any] = {}  # further pages of the same context, by label
+
+    async def new_tab(self, label: str) -> Any:
+        """Another page in the same context (same cookies: the same session), journaled
+        like the first one with `tab <label>: ` before its lines."""
+        page = await self.context.new_page()
+        self._watch(page, label)
+        self.tabs[label] = page
+        return page
 
     async def __aenter__(self) -> Browser:
         from playwright.async_api import async_playwright, expect
@@ -509,7 +592,7 @@ class Browser:
         self.context.set_default_timeout(self.timeout_ms)
         await self.context.route("**/*", self._route)
         self.page = await self.context.new_page()
-        self._watch(self.page)
+        self._watch(self.page, "A")
         return self
 
     async def __aexit__(self, *_: object) -> None:
@@ -555,21 +638,28 @@ class Browser:
             json={"data": {"tenantInfo": {"__typename": "TenantInfo"}}},
         )
 
-    def _watch(self, page: Any) -> None:
+    def _watch(self, page: Any, tab: str) -> None:
         journal = self.journal
+        prefix = "" if tab == "A" else f"tab {tab}: "
+
+        def add(line: str) -> None:
+            journal.add(prefix + line)
 
         def on_console(message: Any) -> None:
             # Relay repeats a failed query's errors here: its first line is enough.
             lines = message.text.strip().splitlines()
             text = lines[0] if lines else ""
-            if message.type == "error" and "ERR_BLOCKED_BY_CLIENT" not in text:
-                journal.add(f"console error: {redact(text)[:300]}")
+            if message.type != "error" or "ERR_BLOCKED_BY_CLIENT" in text:
+                return
+            add(f"console error: {redact(text)[:300]}")
+            # A socket that failed (a refused handshake: HTTP 403/404) says so
+            # only here; the UI's own early close is not a failure.
+            if text.startswith("WebSocket connection to") and CLOSED_EARLY not in text:
+                journal.socket_errors.append(f"tab {tab}: {redact(text)[:300]}")
 
         def on_request_failed(request: Any) -> None:
             if urlsplit(request.url).hostname == "127.0.0.1":
-                journal.add(
-                    f"request failed: {request.method} {redact(request.url)}: {request.failure}"
-                )
+                add(f"request failed: {request.method} {redact(request.url)}: {request.failure}")
 
         async def on_response(response: Any) -> None:
             request = response.request
@@ -579,30 +669,67 @@ class Browser:
             try:
                 body = await response.json()
             except Exception:
-                journal.add(f"GraphQL {name}: HTTP {response.status}, not JSON")
+                add(f"GraphQL {name}: HTTP {response.status}, not JSON")
                 return
             errors = body.get("errors") if isinstance(body, dict) else None
             if errors or response.status >= 400:
                 message = "; ".join(str(e.get("message")) for e in errors or [])[:300]
-                journal.add(f"GraphQL {name}: HTTP {response.status}: {message}")
+                add(f"GraphQL {name}: HTTP {response.status}: {message}")
                 journal.graphql_errors.setdefault(name, message)
 
         def on_websocket(ws: Any) -> None:
-            entry = f"websocket {redact(ws.url)}"
-            journal.add(entry)
-            index = len(journal.websockets)
-            journal.websockets.append(entry)
+            sock = Socket(redact(ws.url), tab)
+            journal.sockets.append(sock)
 
-            def note(what: str) -> None:
-                journal.websockets[index] += f"; {what}"
+            def fail(what: str) -> None:
+                if not sock.failure:
+                    sock.failure = what
+                    add(f"websocket failed: {sock.describe()}")
 
-            ws.on("framesent", lambda payload: note(f"sent {str(payload)[:160]}"))
-            ws.on("framereceived", lambda payload: note(f"received {str(payload)[:160]}"))
-            ws.on("socketerror", lambda error: note(f"error: {error}"))
-            ws.on("close", lambda _ws: note("closed"))
+            def on_sent(payload: Any) -> None:
+                frame = phoenix_frame(payload)
+                if frame is not None and frame[3] == "doc":
+                    sock.doc_ref = frame[1]
+                    sock.operation = operation_name(json.dumps(frame[4]))
+
+            def on_received(payload: Any) -> None:
+                frame = phoenix_frame(payload)
+                if frame is None:
+                    fail(f"not a Phoenix frame: {str(payload)[:200]}")
+                    return
+                _, ref, _, event, body = frame
+                if event == "phx_reply":
+                    missing = unknown_subscription_fields(body.get("response"))
+                    if body.get("status") != "ok" and ref == sock.doc_ref and missing:
+                        sock.unsupported = ", ".join(missing)
+                        add(f"websocket: the service has no subscription {sock.unsupported}")
+                    elif body.get("status") != "ok":
+                        response = json.dumps(body.get("response"))[:300]
+                        fail(f"reply to ref {ref} is {body.get('status')!r}: {response}")
+                    elif ref is not None and ref == sock.doc_ref:
+                        sock.subscribed = True
+                elif event == "subscription:data":
+                    sock.pushes += 1
+                    errors = (body.get("result") or {}).get("errors")
+                    if errors:
+                        fail(f"pushed errors: {json.dumps(errors)[:300]}")
+                elif event in ("phx_error", "phx_close"):
+                    fail(f"the server sent {event}: {json.dumps(body)[:200]}")
+
+            def on_closed(_ws: Any) -> None:
+                sock.closed = True
+
+            def on_error(error: Any) -> None:
+                if CLOSED_EARLY not in str(error):
+                    fail(f"socket error: {error}")
+
+            ws.on("framesent", on_sent)
+            ws.on("framereceived", on_received)
+            ws.on("socketerror", on_error)
+            ws.on("close", on_closed)
 
         page.on("console", on_console)
-        page.on("pageerror", lambda error: journal.add(f"page error: {str(error)[:400]}"))
+        page.on("pageerror", lambda error: add(f"page error: {str(error)[:400]}"))
         page.on("requestfailed", on_request_failed)
         page.on("response", on_response)
         page.on("websocket", on_websocket)
@@ -695,13 +822,17 @@ async def run_steps(story: Any, steps: list[Step], shots: Path) -> list[Outcome]
         say(f"{outcome.status:7} {label}" + (f"  — {outcome.detail}" if outcome.detail else ""))
         if outcome.status == "FAIL" and not outcome.blocked:
             await asyncio.sleep(0.5)  # let the last responses reach the journal
-            page = story.browser.page
             if step.ui:
-                shot = shots / f"{number:02}-{step.name}.png"
-                with contextlib.suppress(Exception):
-                    await page.screenshot(path=str(shot), full_page=True)
-                    say(f"          screenshot: {shot}")
-                say(f"          at: {page.url}")
+                tabs = {"": story.browser.page}
+                tabs.update((f"-tab-{label}", p) for label, p in story.browser.tabs.items())
+                for suffix, page in tabs.items():
+                    if page.is_closed():
+                        continue
+                    shot = shots / f"{number:02}-{step.name}{suffix}.png"
+                    with contextlib.suppress(Exception):
+                        await page.screenshot(path=str(shot), full_page=True)
+                        say(f"          screenshot: {shot}")
+                    say(f"          at: {page.url}" + (f" ({suffix[1:]})" if suffix else ""))
             for line in _dedupe(story.browser.journal.lines[mark:])[:15]:
                 say(f"          {line}")
     return outcomes
@@ -724,10 +855,28 @@ def report(outcomes: list[Outcome], journal: Journal, run_dir: Path) -> None:
         say("GraphQL operations the UI sent that failed (first error each):")
         for name, message in sorted(journal.graphql_errors.items()):
             say(f"  {name}: {message[:200]}")
-    if journal.websockets:
-        say("websockets the UI opened (its subscriptions), how many times each:")
-        for entry in _dedupe(journal.websockets)[:8]:
-            say(f"  {journal.websockets.count(entry)}x {entry[:600]}")
+    if journal.sockets:
+        subscribed = sum(1 for s in journal.sockets if s.subscribed)
+        say(
+            f"websockets the UI opened (one per subscription): {len(journal.sockets)},"
+            f" {subscribed} subscribed; by subscription: sockets, data pushes received"
+        )
+        by_operation: dict[str, list[Socket]] = {}
+        for sock in journal.sockets:
+            by_operation.setdefault(sock.operation or "(no doc sent)", []).append(sock)
+        for operation, sockets in sorted(by_operation.items()):
+            pushes = sum(s.pushes for s in sockets)
+            say(f"  {operation}: {len(sockets)}, {pushes}")
+    unsupported = journal.unsupported_subscriptions()
+    if unsupported:
+        say("subscriptions the UI sent for fields the service does not have:")
+        for name, fields in sorted(unsupported.items()):
+            say(f"  {name}: {fields}")
+    failures = journal.socket_failures()
+    if failures:
+        say(f"websockets that failed: {len(failures)}")
+        for failure in failures[:10]:
+            say(f"  {failure[:400]}")
     if journal.blocked:
         say(f"requests to other hosts, aborted: {', '.join(sorted(journal.blocked))}")
     if journal.monaco_served:

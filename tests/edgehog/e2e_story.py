@@ -11,6 +11,13 @@ a step whose prerequisite failed fails at once ("blocked: ...") instead of
 waiting for a page that cannot show it. Every page is reached with a full
 page load, so live updates (subscriptions) are never needed to see data:
 steps that wait for the device reload the page until it shows the state.
+
+Except in the `live-*` steps, which are about live updates: a second tab
+("tab B", the same session) opens a page that subscribes (Applications,
+Devices, Deployments, a device's Applications tab), waits until the server
+has answered its subscriptions, and must then show what the first tab, the
+API or the simulated device changed without being reloaded and without
+sending a single query (`Watch`).
 """
 
 from __future__ import annotations
@@ -18,6 +25,7 @@ from __future__ import annotations
 import asyncio
 import json
 import re
+import secrets
 import time
 import urllib.parse
 from dataclasses import dataclass, field
@@ -36,6 +44,7 @@ from tests.edgehog.e2e import (
     StepFailed,
     error_messages,
     graphql,
+    operation,
 )
 
 # What the story creates.
@@ -52,6 +61,7 @@ WEB = {"name": "e2e-web", "image": "ghcr.io/acme/e2e-web:1.0.0", "target": "/dat
 DEVICE_MAPPING = ("/dev/ttyUSB0", "/dev/ttyUSB0", "rwm")
 WORKER = {"name": "e2e-worker", "image": "nginx:1.27"}
 APP = {"name": "e2e-gateway", "description": "Edge gateway, created by the e2e story"}
+LIVE_APP = {"name": "e2e-live-app", "description": "Created while another tab watches"}
 DEVICE = {"deviceId": "f0VMRgIBAQAAAAAAAAAAAA", "name": "e2e-device"}
 
 PAGE_ERROR = "The page couldn't load."  # Page.LoadingError, shown when a query fails
@@ -79,6 +89,11 @@ class Story:
     sims: list[Any] = field(default_factory=list)  # the running simulated device
     sim_failure: str = ""  # where the simulated device was seen stopped
     current_step: str = ""
+    live_app_id: str = ""
+    devices_watch: Watch | None = None  # tab B on the device list, from step live-devices-open
+    # The GraphQL requests each tab sent ("A", "B"): a live update needs none.
+    requests: dict[str, list[Request]] = field(default_factory=dict)
+    in_flight: dict[str, set[Any]] = field(default_factory=dict)  # their unanswered ones
 
     @property
     def page(self) -> Page:
@@ -123,9 +138,9 @@ def in_page(s: Story) -> Locator:
     return s.page.get_by_test_id("page")
 
 
-async def shown(s: Story, locator: Locator, what: str) -> None:
+async def shown(s: Story, locator: Locator, what: str, page: Page | None = None) -> None:
     """Wait for `locator`; fail at once, with the reason, when the page could not load."""
-    page_error = s.page.get_by_text(PAGE_ERROR)
+    page_error = (page or s.page).get_by_text(PAGE_ERROR)
     try:
         await locator.or_(page_error).first.wait_for(state="visible")
     except PlaywrightTimeout:
@@ -281,6 +296,189 @@ def device_steps_can_run(s: Story) -> str:
     deployment: str = s.need(s.deployment_id, "a deployment", "deploy")
     check_device(s)
     return deployment
+
+
+# --- live updates: a second tab --------------------------------------------------------------
+
+LIVE_MARK = "__e2eLive"  # set on a watched page: a reload or a navigation loses it
+
+
+@dataclass
+class Request:
+    """A GraphQL request a tab sent."""
+
+    kind: str  # query, mutation
+    name: str
+    variables: str
+    step: str  # the step it was sent in
+
+    def __str__(self) -> str:
+        return f"{self.name} {self.variables} (in step {self.step})"
+
+
+@dataclass
+class Watch:
+    """A tab on a page whose subscriptions the server has answered: from here
+    on, what changes there must come from live updates (`live_shows`, `unreloaded`)."""
+
+    tab: str  # "A" (s.page) or "B"
+    page: Page
+    path: str
+    mark: str
+    sockets: int  # how many sockets the journal had when the watch began
+
+    def what(self, thing: str) -> str:
+        return f"tab {self.tab}: {thing}"
+
+
+async def tab_b(s: Story) -> Page:
+    """The second tab: a page of the same browser context, so already logged in
+    (the UI keeps its session in a cookie). Opened once, reused by every step."""
+    page = s.browser.tabs.get("B")
+    if page is None or page.is_closed():
+        page = await s.browser.new_tab("B")
+        s.requests.pop("B", None)
+    listen(s, "B", page)
+    return page
+
+
+def listen(s: Story, tab: str, page: Page) -> None:
+    """Note the GraphQL requests the tab sends, in s.requests[tab] (once per tab)."""
+    if tab in s.requests:
+        return
+    s.requests[tab] = []
+    in_flight = s.in_flight.setdefault(tab, set())
+
+    def graphql_post(request: Any) -> bool:
+        return request.method == "POST" and bool(re.search(r"/tenants/[^/]+/api$", request.url))
+
+    def note(request: Any) -> None:
+        if graphql_post(request):
+            kind, name = operation(request.post_data)
+            try:
+                variables = json.dumps(json.loads(request.post_data).get("variables"))
+            except (TypeError, ValueError, AttributeError):
+                variables = "?"
+            s.requests[tab].append(Request(kind, name, variables[:120], s.current_step))
+            in_flight.add(request)
+
+    def answered(request: Any) -> None:
+        in_flight.discard(request)
+
+    page.on("request", note)
+    page.on("requestfinished", answered)
+    page.on("requestfailed", answered)
+
+
+async def subscribed(s: Story, tab: str, operations: list[str], since: int) -> None:
+    """Wait until the tab's sockets opened after journal index `since` include one
+    subscribed to each of `operations` (the server answered its `doc` with ok).
+    Only then can a change be expected to reach the page."""
+    deadline = time.monotonic() + s.timeout
+    sockets = s.browser.journal.sockets
+    while True:
+        mine = [k for k in sockets[since:] if k.tab == tab and k.operation in operations]
+        failed = [k for k in mine if k.failure]
+        if failed:
+            raise StepFailed(f"subscription failed: {failed[0].describe()}")
+        live = {k.operation for k in mine if k.subscribed and not k.closed}
+        missing = [o for o in operations if o not in live]
+        if not missing:
+            return
+        if time.monotonic() > deadline:
+            sent = {k.operation for k in mine}
+            state = [f"{o} ({'doc sent, no ok' if o in sent else 'no socket'})" for o in missing]
+            raise StepFailed(
+                f"tab {tab}: no answered subscription {', '.join(state)} after {s.timeout:.0f}s"
+            )
+        await asyncio.sleep(0.1)
+
+
+async def watch(
+    s: Story, tab: str, path: str, ready: Locator, what: str, operations: list[str]
+) -> Watch:
+    """Open `path` in the tab ("A" or "B"), wait for `ready`, for the page's
+    `operations` to be subscribed and for the page to settle; then mark it."""
+    page = await tab_b(s) if tab == "B" else s.page
+    listen(s, tab, page)
+    since = len(s.browser.journal.sockets)
+    await page.goto(path)
+    await shown(s, ready, f"tab {tab}: {what}", page)
+    await subscribed(s, tab, operations, since)
+    await settled(s, tab)
+    mark = secrets.token_hex(6)
+    await page.evaluate(f"mark => {{ window.{LIVE_MARK} = mark }}", mark)
+    s.requests[tab].clear()
+    return Watch(tab, page, urlpath(page.url), mark, since)
+
+
+QUIET = 1.0  # seconds without a GraphQL request for a page to count as settled
+
+
+async def settled(s: Story, tab: str) -> None:
+    """Wait until the tab has no GraphQL request unanswered and sent none for QUIET s.
+
+    A page may fetch again by itself just after it shows: the Devices page
+    passes `searchText ?? ""` to useRelayConnectionPagination, whose debounced
+    search refetches the list 500 ms after it mounts. What such a request
+    brings must not be taken for a live update, so a watch starts after it.
+    """
+    deadline = time.monotonic() + s.timeout
+    while True:
+        sent = len(s.requests[tab])
+        await asyncio.sleep(QUIET)
+        if not s.in_flight.get(tab) and len(s.requests[tab]) == sent:
+            return
+        if time.monotonic() > deadline:
+            pending = ", ".join(str(r) for r in s.requests[tab][sent:]) or "unanswered requests"
+            raise StepFailed(f"tab {tab} did not settle in {s.timeout:.0f}s: {pending}")
+
+
+def pushes(s: Story, w: Watch) -> int:
+    """The `subscription:data` frames the watched page received since the watch began."""
+    return sum(k.pushes for k in s.browser.journal.sockets[w.sockets :] if k.tab == w.tab)
+
+
+async def live_shows(
+    s: Story, w: Watch, locator: Locator, what: str, seconds: float | None = None
+) -> None:
+    """`locator` becomes visible in the watched tab, which is not reloaded meanwhile."""
+    await live_wait(s, w, locator, "visible", what, seconds)
+
+
+async def live_hides(
+    s: Story, w: Watch, locator: Locator, what: str, seconds: float | None = None
+) -> None:
+    await live_wait(s, w, locator, "hidden", what, seconds)
+
+
+async def live_wait(
+    s: Story, w: Watch, locator: Locator, state: Any, what: str, seconds: float | None
+) -> None:
+    wait = seconds if seconds is not None else s.timeout
+    try:
+        await locator.first.wait_for(state=state, timeout=wait * 1000)
+    except PlaywrightTimeout:
+        raise StepFailed(
+            f"{w.what(what)}: not {state} after {wait:.0f}s without reload"
+            f" ({pushes(s, w)} subscription pushes received since the watch began)"
+        ) from None
+    await unreloaded(s, w)
+
+
+async def unreloaded(s: Story, w: Watch) -> str:
+    """The watched page was neither reloaded nor left, and sent no query: what it
+    shows now came from its subscriptions. Returns a note for the step's line."""
+    if w.page.is_closed() or urlpath(w.page.url) != w.path:
+        raise StepFailed(f"tab {w.tab} left {w.path} (now at {urlpath(w.page.url)})")
+    if await w.page.evaluate(f"() => window.{LIVE_MARK}") != w.mark:
+        raise StepFailed(f"tab {w.tab} was reloaded while it was watched")
+    queries = [str(r) for r in s.requests.get(w.tab, []) if r.kind != "mutation"]
+    if queries:
+        raise StepFailed(
+            f"tab {w.tab} sent {'; '.join(queries)} while it was watched: not a live update"
+        )
+    return f"tab {w.tab}: {pushes(s, w)} pushes, no reload, no query"
 
 
 # --- log in ------------------------------------------------------------------------------------
@@ -520,13 +718,18 @@ async def container2_create(s: Story) -> str:
 # --- applications and releases ---------------------------------------------------------------
 
 
-async def app_create(s: Story) -> str:
+async def create_application(s: Story, app: dict[str, str]) -> tuple[str, str]:
+    """Through the form; returns the new application's id and a note for the step's line."""
     note = await open_create_page(s, "/applications", "Create Application")
     await shown(s, s.page.get_by_label("Name", exact=True), "the form")
-    await s.page.get_by_label("Name", exact=True).fill(APP["name"])
-    await s.page.get_by_label("Description", exact=True).fill(APP["description"])
+    await s.page.get_by_label("Name", exact=True).fill(app["name"])
+    await s.page.get_by_label("Description", exact=True).fill(app["description"])
     match = await submit(s, create_button(s), r"^/applications/(?!new$)([^/]+)$", "create")
-    s.app_id = match.group(1)
+    return match.group(1), note
+
+
+async def app_create(s: Story) -> str:
+    s.app_id, note = await create_application(s, APP)
     return note
 
 
@@ -538,6 +741,57 @@ async def app_open(s: Story) -> str:
     await title_is(s, APP["name"])
     await expect(s.page.get_by_label("Description")).to_have_value(APP["description"])
     return ""
+
+
+APPLICATIONS_SUBSCRIPTION = "Applications_ApplicationSubscription"
+
+
+async def watch_applications(s: Story, name: str) -> Watch:
+    """Tab B on the Applications list (`application { created updated destroyed }`)."""
+    page = await tab_b(s)
+    return await watch(
+        s,
+        "B",
+        "/applications",
+        page.get_by_role("link", name=name),
+        f"{name} in the applications list",
+        [APPLICATIONS_SUBSCRIPTION],
+    )
+
+
+async def live_app_create(s: Story) -> str:
+    """Tab B shows the list; tab A creates an application through the form;
+    tab B lists it without reload."""
+    s.need(s.app_id, "an application", "app-create")
+    b = await watch_applications(s, APP["name"])
+    s.live_app_id, note = await create_application(s, LIVE_APP)
+    name = LIVE_APP["name"]
+    await live_shows(s, b, b.page.get_by_role("link", name=name), f"{name} in the list")
+    return "; ".join(n for n in (await unreloaded(s, b), note) if n)
+
+
+async def live_app_delete(s: Story) -> str:
+    """Tab A deletes that application from its list (the row's delete button and
+    the confirmation modal); tab B's list drops it without reload."""
+    s.need(s.live_app_id, "the second application", "live-app-create")
+    name = LIVE_APP["name"]
+    b = await watch_applications(s, name)
+    await goto(s, "/applications")
+    link = s.page.get_by_role("link", name=name)
+    await shown(s, link, f"{name} in tab A's list")
+    await s.page.get_by_role("row").filter(has=link).get_by_role("button").click()
+    dialog = s.page.get_by_role("dialog")
+    await dialog.get_by_placeholder(name).fill(name)  # DeleteModal wants the name typed
+    await dialog.get_by_role("button", name="Delete", exact=True).click()
+    try:
+        await expect(dialog).to_be_hidden()  # it closes once deleteApplication succeeded
+    except AssertionError:
+        alert = s.page.locator(".alert-danger")
+        said = " ".join((await alert.first.inner_text()).split()) if await alert.count() else ""
+        raise StepFailed(f"tab A: the delete dialog stays open; {said or 'no message'}") from None
+    s.live_app_id = ""
+    await live_hides(s, b, b.page.get_by_role("link", name=name), f"{name} in the list")
+    return await unreloaded(s, b)
 
 
 async def create_release(s: Story, version: str, containers: list[str]) -> str:
@@ -632,6 +886,50 @@ async def device_connect(s: Story) -> str:
     await asyncio.sleep(1)
     check_device(s)
     return ""
+
+
+DEVICES_SUBSCRIPTIONS = [
+    "DevicesTable_deviceChanged_created_Subscription",
+    "DevicesTable_deviceChanged_updated_Subscription",
+]
+
+
+def device_row(page: Page) -> Locator:
+    return page.get_by_role("row").filter(has=page.get_by_role("link", name=DEVICE["name"]))
+
+
+async def live_devices_open(s: Story) -> str:
+    """Tab B opens the device list before the device exists, and stays on it
+    through the next steps (`deviceChanged { created }`, `{ updated }`)."""
+    page = await tab_b(s)
+    s.devices_watch = await watch(
+        s,
+        "B",
+        "/devices",
+        page.locator("header .breadcrumb").get_by_text("Devices"),
+        "the device list",
+        DEVICES_SUBSCRIPTIONS,
+    )
+    return ""
+
+
+async def live_device_created(s: Story) -> str:
+    """The device registered through the API appears in tab B, Offline, without reload."""
+    s.need(s.device_id, "a device", "device-register")
+    w: Watch = s.need(s.devices_watch, "tab B on the device list", "live-devices-open")
+    link = w.page.get_by_role("link", name=DEVICE["name"])
+    await live_shows(s, w, link, "the registered device in the list")
+    await expect(device_row(w.page).get_by_text("Offline", exact=True)).to_be_visible()
+    return await unreloaded(s, w)
+
+
+async def live_device_online(s: Story) -> str:
+    """The simulated device's first requests bring it online: tab B says so without reload."""
+    w: Watch = s.need(s.devices_watch, "tab B on the device list", "live-devices-open")
+    check_device(s)
+    online = device_row(w.page).get_by_text("Online", exact=True)
+    await live_shows(s, w, online, "the device Online in the list", DEVICE_WAIT)
+    return await unreloaded(s, w)
 
 
 async def devices_list(s: Story) -> str:
@@ -762,6 +1060,80 @@ async def ui_stopped(s: Story) -> str:
     return ""
 
 
+DEPLOYMENT_SUBSCRIPTION = "Deployment_deployment_updated_Subscription"  # deploymentById
+
+
+async def watch_deployment_page(s: Story, button: str) -> Watch:
+    """Tab A on the deployment page, showing `button` ("Start", "Stop")."""
+    return await watch(
+        s,
+        "A",
+        deployment_path(s),
+        s.page.get_by_title(f"{button} Deployment"),
+        f"the {button} button",
+        [DEPLOYMENT_SUBSCRIPTION],
+    )
+
+
+def deployment_row(page: Page, version: str) -> Locator:
+    """The Deployments list's row of the story's device and `version`."""
+    return (
+        page.get_by_role("row")
+        .filter(has=page.get_by_role("link", name=DEVICE["name"]))
+        .filter(has=page.get_by_role("link", name=version, exact=True))
+    )
+
+
+async def live_deployment_start(s: Story) -> str:
+    """Tab B on the Deployments list, tab A on the (stopped) deployment's page:
+    Start in tab A; once the device reports it started, tab A's page offers
+    Stop and tab B's list says Started, both without reload (the start
+    mutation answers only an id: the state comes from `deploymentById` and
+    `deployment { updated }`)."""
+    device_steps_can_run(s)
+    page = await tab_b(s)
+    row = deployment_row(page, "1.0.0")
+    b = await watch(
+        s,
+        "B",
+        "/deployments",
+        row.get_by_text("Stopped", exact=True),
+        "the deployment Stopped in the list",
+        ["Deployments_deployment_updated_Subscription"],
+    )
+    a = await watch_deployment_page(s, "Start")
+    await s.page.get_by_title("Start Deployment").click()
+    stop_button = s.page.get_by_title("Stop Deployment")
+    await live_shows(s, a, stop_button, "the Stop button of the started deployment", DEVICE_WAIT)
+    started = row.get_by_text("Started", exact=True)
+    await live_shows(s, b, started, "the deployment Started in the list", DEVICE_WAIT)
+    return f"{await unreloaded(s, a)}; {await unreloaded(s, b)}"
+
+
+async def live_deployment_stop(s: Story) -> str:
+    """Tab B on the device's Applications tab, tab A on the deployment's page:
+    Stop in tab A; tab A's page offers Start again and tab B's badge says
+    Stopped, without reload (`deploymentById`, `deploymentsByDevice { updated }`)."""
+    device_steps_can_run(s)
+    page = await tab_b(s)
+    tab = page.get_by_test_id("page")
+    b = await watch(
+        s,
+        "B",
+        f"/devices/{s.device_id}/edit/device-applications-tab",
+        tab.get_by_text("Started", exact=True),
+        "the Started badge on the device's Applications tab",
+        ["ApplicationsTab_deploymentsUpdated_Subscription"],
+    )
+    a = await watch_deployment_page(s, "Stop")
+    await s.page.get_by_title("Stop Deployment").click()
+    start_button = s.page.get_by_title("Start Deployment")
+    await live_shows(s, a, start_button, "the Start button of the stopped deployment", DEVICE_WAIT)
+    stopped = tab.get_by_text("Stopped", exact=True)
+    await live_shows(s, b, stopped, "the Stopped badge", DEVICE_WAIT)
+    return f"{await unreloaded(s, a)}; {await unreloaded(s, b)}"
+
+
 async def upgrade(s: Story) -> str:
     s.need(s.release_ids.get("1.1.0"), "release 1.1.0", "release-1.1.0")
     before = device_steps_can_run(s)
@@ -819,6 +1191,26 @@ async def delete(s: Story) -> str:
     return ""
 
 
+async def live_sockets(s: Story) -> str:
+    """No websocket of the run failed: every one the UI opened was admitted, its
+    join and its subscription answered with ok, and no push carried errors.
+    A subscription to a field the schema lacks (a feature the service does not
+    offer, like a failing query of one) is named on the step's line, not failed."""
+    journal = s.browser.journal
+    failures = journal.socket_failures()
+    if failures:
+        raise StepFailed(f"{len(failures)} failed, first: {' | '.join(failures[:3])}")
+    if not journal.sockets:
+        raise StepFailed("the UI opened no websocket: its pages subscribe to nothing here")
+    subscribed = sum(1 for k in journal.sockets if k.subscribed)
+    received = sum(k.pushes for k in journal.sockets)
+    note = f"{len(journal.sockets)} sockets, {subscribed} subscribed, {received} pushes"
+    missing = sorted(set(journal.unsupported_subscriptions().values()))
+    if missing:
+        note += f"; not in the schema (listed below): {', '.join(missing)}"
+    return note
+
+
 STEPS = [
     Step(
         "tenant-info",
@@ -847,12 +1239,34 @@ STEPS = [
     Step("container-open", "Containers: open, image and credentials shown", container_open),
     Step("app-create", "Applications: create (name, description)", app_create),
     Step("app-open", "Applications: open", app_open),
+    Step(
+        "live-app-create",
+        "Applications: tab A creates one, tab B lists it without reload",
+        live_app_create,
+    ),
+    Step(
+        "live-app-delete",
+        "Applications: tab A deletes it, tab B drops it without reload",
+        live_app_delete,
+    ),
     Step("release-1.0.0", "Releases: create 1.0.0 with the container", release_100),
     Step("release-page", "Releases: the release page shows the container", release_page),
     Step("container-2", "Containers: a second one (public image)", container2_create),
     Step("release-1.1.0", "Releases: create 1.1.0 with both containers", release_110),
+    Step("live-devices-open", "Devices: tab B opens the (empty) device list", live_devices_open),
     Step("device-register", "Devices: register a device (API)", device_register, ui=False),
+    Step(
+        "live-device-new",
+        "Devices: tab B lists the new device, Offline, without reload",
+        live_device_created,
+    ),
     Step("device-connect", "the simulated device connects", device_connect, device=True, ui=False),
+    Step(
+        "live-device-online",
+        "Devices: tab B shows it Online without reload",
+        live_device_online,
+        device=True,
+    ),
     Step("devices-list", "Devices: the device list shows it", devices_list),
     Step("device-page", "Devices: device page, Applications tab", device_page),
     Step("deploy", "Deploy release 1.0.0 from the device page", deploy),
@@ -872,6 +1286,18 @@ STEPS = [
         deployments_list,
         device=True,
     ),
+    Step(
+        "live-deploy-start",
+        "Start in tab A: its page and tab B's Deployments list follow, no reload",
+        live_deployment_start,
+        device=True,
+    ),
+    Step(
+        "live-deploy-stop",
+        "Stop in tab A: its page and tab B's device Applications tab follow",
+        live_deployment_stop,
+        device=True,
+    ),
     Step("upgrade", "upgrade to 1.1.0; the device starts it", upgrade, device=True),
     Step(
         "device-auth",
@@ -880,4 +1306,10 @@ STEPS = [
         device=True,
     ),
     Step("delete", "delete the deployment", delete, device=True),
+    Step(
+        "live-sockets",
+        "no websocket failed (refused, error replies, socket errors)",
+        live_sockets,
+        ui=False,
+    ),
 ]
