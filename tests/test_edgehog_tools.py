@@ -396,6 +396,9 @@ def test_steps_pass_fail_or_skip(tmp_path: Path, capsys: pytest.CaptureFixture[s
     class Page:
         url = "about:blank"
 
+        def is_closed(self) -> bool:
+            return False
+
     story = SimpleNamespace(
         browser=SimpleNamespace(journal=e2e.Journal(), page=Page(), tabs={}),
         device_sim_missing="no simulator",
