@@ -208,3 +208,40 @@ async def test_limits_on_subscriptions_and_connections(pool, vault, database_url
                 await asyncio.sleep(0.05)
         else:
             raise AssertionError("the connection's place was never given back")
+
+
+async def test_the_frames_exactly_as_edgehogs_ui_sends_them(address, tenant):
+    """Edgehog's UI (src/api/index.ts) sends every frame with join_ref null, the
+    join too, heartbeats with ref null, and reads the join's reply by its ref."""
+    async with connect(
+        phoenix_url(address, tenant.slug, tenant.token), origin="https://ui.example.com"
+    ) as ws:
+        await ws.send(json.dumps([None, "1", CONTROL, "phx_join", {}]))
+        assert json.loads(await ws.recv()) == [
+            None,
+            "1",
+            CONTROL,
+            "phx_reply",
+            {"status": "ok", "response": {}},
+        ]
+        await ws.send(
+            json.dumps([None, "2", CONTROL, "doc", {"query": SUBSCRIPTION, "variables": {}}])
+        )
+        _, ref, _, event, payload = json.loads(await ws.recv())
+        assert (ref, event, payload["status"]) == ("2", "phx_reply", "ok"), payload
+        await ws.send(json.dumps([None, None, "phoenix", "heartbeat", {}]))
+        assert json.loads(await ws.recv()) == [
+            None,
+            None,
+            "phoenix",
+            "phx_reply",
+            {"status": "ok", "response": {}},
+        ]
+        await create(tenant, "seen-by-the-ui")
+        _, _, topic, event, payload = json.loads(await ws.recv())
+        assert event == "subscription:data" and topic == payload["subscriptionId"]
+        assert payload["result"] == {
+            "data": {
+                "imageCredentials": {"created": {"label": "seen-by-the-ui"}, "destroyed": None}
+            }
+        }
