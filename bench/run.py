@@ -7,7 +7,8 @@ side warmed up first. See bench/README.md for what each figure means.
 
 Environment knobs: BENCH_DURATION (s, default 10), BENCH_WARMUP (s, default 3),
 BENCH_CONNECTIONS (default 8), BENCH_ROUNDS (interleaved slices per side,
-default 2), BENCH_ONLY (comma-separated scenarios, default all), DATABASE_URL
+default 2), BENCH_ONLY (comma-separated scenarios, default all),
+BENCH_LIVE_SUBSCRIBERS (default 50), BENCH_LIVE_RATE (creates/s, default 50), DATABASE_URL
 (the PostgreSQL server to use), EDGEHOG_CREDS_ENGINE (our server's GraphQL
 engine: fast, the default, or strawberry; results go to latest-<engine>.*
 as well as latest.*).
@@ -41,6 +42,7 @@ from urllib.parse import urlsplit, urlunsplit
 import asyncpg
 from nacl.public import PrivateKey
 
+from bench import live
 from edgehog_creds import db
 from edgehog_creds.auth import generate_tenant_key_pair, mint_token
 from edgehog_creds.credentials import store as image_credentials
@@ -71,7 +73,12 @@ CONNECTIONS = int(os.environ.get("BENCH_CONNECTIONS", "8"))
 THREADS = 1  # one wrk thread drives 8 connections easily; leaves a core for the rest
 ROUNDS = int(os.environ.get("BENCH_ROUNDS", "2"))  # timed slices per side, interleaved
 # A subset while working on one scenario; `make bench` runs them all.
-ONLY = os.environ.get("BENCH_ONLY", "list,create,payload").split(",")
+SCENARIOS = ("list", "create", "payload", "live")
+ONLY = os.environ.get("BENCH_ONLY", ",".join(SCENARIOS)).split(",")
+PEER_SCENARIOS = {"list", "create", "payload"}  # those that need wrk, PostGraphile and the floor
+LIVE_SUBSCRIBERS = int(os.environ.get("BENCH_LIVE_SUBSCRIBERS", "50"))
+LIVE_RATE = float(os.environ.get("BENCH_LIVE_RATE", "50"))  # creates/s, one after another
+LIVE_WARMUP = 1.0  # s of creates before the timed ones, in the same stream
 # Our server's GraphQL engine, as `serve` reads it (fast unless set).
 ENGINE = os.environ.get("EDGEHOG_CREDS_ENGINE") or "fast"
 
@@ -639,12 +646,66 @@ def scenario_create(s: Servers, fx: Fixture) -> dict:
     )
 
 
-def scenario_memory(s: Servers) -> dict:
-    ours, peer, floor = s.ours.rss_mb(), s.postgraphile.rss_mb(), s.floor.rss_mb()
+def scenario_memory(ours_server: Server, s: Servers | None) -> dict:
+    """Every side's RSS; ours alone when no scenario needed the peers."""
+    ours = ours_server.rss_mb()
+    peer = s.postgraphile.rss_mb() if s else None
+    floor = s.floor.rss_mb() if s else None
     return {
         "unit": "MB RSS", "service": ours, "peer": peer, "floor": floor,
         "ratio": ratio(ours, peer), "floor_ratio": ratio(ours, floor),
         "p50_ms": None, "p99_ms": None, "rss_mb": ours,
+    }
+
+
+# --- live updates (bench/live.py) ---------------------------------------------
+
+
+def live_target(server: Server) -> live.Target:
+    return live.Target(server.name, server.base.removeprefix("http://"), server.cpu_seconds)
+
+
+def live_case(targets: list[Server], fx: Fixture, label: str) -> live.Figures:
+    tag = f"live-{len(targets)}-{uuid.uuid4().hex[:6]}"
+    result = asyncio.run(
+        live.measure(
+            [live_target(t) for t in targets], TENANT, fx.token, tag,
+            subscribers=LIVE_SUBSCRIBERS, rate=LIVE_RATE, seconds=DURATION, warmup=LIVE_WARMUP,
+        )
+    )
+    split = ", ".join(f"{n}: {v['subscribers']} subs p50 {fmt(v['p50_ms'], '.2f')} ms "
+                      f"p99 {fmt(v['p99_ms'], '.2f')} ms" for n, v in result.by_server.items())
+    print(
+        f"  {label:<18} {result.delivered_per_s:9.1f} deliveries/s  p50 {fmt(result.p50_ms)} ms"
+        f"  p90 {fmt(result.p90_ms)} ms  p99 {fmt(result.p99_ms)} ms  ({result.writes} creates "
+        f"at {result.writes_per_s}/s, {result.deliveries} deliveries, missing {result.missing}, "
+        f"out of order {result.out_of_order}; CPU-ms/delivery: servers "
+        f"{result.cpu_ms_per_delivery}, subscribers {result.client_cpu_ms_per_delivery})\n"
+        f"  {'':<18} {split}",
+        flush=True,
+    )
+    return result
+
+
+def live_problems(name: str, f: live.Figures) -> list[str]:
+    counts = {"missing": f.missing, "out of order": f.out_of_order, "unexpected": f.unexpected,
+              "closed by the server": len(f.closed_by_server)}
+    return [f"live {name}: {n} {what}" for what, n in counts.items() if n]
+
+
+def scenario_live(ours: Server, fx: Fixture) -> dict:
+    """Subscribers on one server process, then split over two (the second one
+    started as the first), creates always sent to the first."""
+    rss_before = ours.rss_mb()
+    one = live_case([ours], fx, "1 process")
+    with our_server(fx, "ours-2") as second:
+        two = live_case([ours, second], fx, "2 processes")
+    return {
+        "unit": "ev/s", "service": one.delivered_per_s, "peer": None, "floor": None,
+        "ratio": None, "p50_ms": one.p50_ms, "p99_ms": one.p99_ms, "rss_mb": ours.rss_mb(),
+        "rss_before_mb": rss_before, "subscribers": LIVE_SUBSCRIBERS, "rate": LIVE_RATE,
+        "one_process": asdict(one), "two_processes": asdict(two),
+        "problems": live_problems("1 process", one) + live_problems("2 processes", two),
     }
 
 
@@ -917,6 +978,27 @@ def table(results: dict[str, dict]) -> str:
                          f"{r['fanout_floor_per_s']:.1f}, ours/floor "
                          f"{fmt(r['fanout_floor_ratio'], '.2f')}; its SQL alone "
                          f"{fmt(r.get('fanout_sql_only_per_s'))} payloads/s")
+        if "rss_before_mb" in r:
+            lines.append(f"{'':<9} our RSS {r['rss_before_mb']:.1f} MB before the live scenario, "
+                         f"{r['rss_mb']:.1f} MB after it")
+        for key, what in (("one_process", "1 process"), ("two_processes", "2 processes")):
+            if key in r:
+                f = r[key]
+                lines.append(
+                    f"{'':<9} {what}: {f['subscribers']} Phoenix subscribers, {f['writes']} "
+                    f"creates at {f['writes_per_s']}/s: {f['delivered_per_s']:.1f} deliveries/s, "
+                    f"from insertedAt p50 {fmt(f['p50_ms'], '.2f')} p90 {fmt(f['p90_ms'], '.2f')} "
+                    f"p99 {fmt(f['p99_ms'], '.2f')} ms, from the writer's response p50 "
+                    f"{fmt(f['answered_p50_ms'], '.2f')} p99 "
+                    f"{fmt(f['answered_p99_ms'], '.2f')} ms (insertedAt to response p50 "
+                    f"{fmt(f['insert_to_answer_p50_ms'], '.2f')} ms); missing {f['missing']}, "
+                    f"out of order {f['out_of_order']}; {f['cpu_ms_per_delivery']:.3f} server "
+                    "CPU-ms/delivery"
+                )
+                if len(f["by_server"]) > 1:
+                    lines.append(f"{'':<9}   " + "; ".join(
+                        f"{n} ({v['subscribers']} subscribers): p50 {fmt(v['p50_ms'], '.2f')} "
+                        f"p99 {fmt(v['p99_ms'], '.2f')} ms" for n, v in f["by_server"].items()))
         if "no_reuse_per_s" in r:
             lines.append(f"{'':<9} ours with EDGEHOG_CREDS_OPENED_CACHE_SECONDS=0: "
                          f"{r['no_reuse_per_s']:.1f} req/s, p99 {r['no_reuse_p99_ms']:.1f} ms; "
@@ -954,25 +1036,37 @@ def main() -> None:
     if load_before > 0.5:
         print(f"bench: warning: the machine is busy (load average {load_before:.2f}); "
               "every side shares that, but expect noisier ratios", flush=True)
-    wrk_version = ensure_wrk()
-    pg_version = ensure_postgraphile()
+    unknown = set(ONLY) - set(SCENARIOS)
+    if unknown:
+        sys.exit(f"bench: unknown scenarios in BENCH_ONLY: {', '.join(sorted(unknown))}")
+    # Live updates alone need neither wrk nor the peers.
+    needs_peers = bool(PEER_SCENARIOS & set(ONLY))
+    wrk_version = ensure_wrk() if needs_peers else "no wrk"
+    pg_version = ensure_postgraphile() if needs_peers else "not run"
     fx = asyncio.run(prepare_database())
     print(f"bench: {N_CREDENTIALS} credentials seeded in {DB_NAME}; {wrk_version}; "
           f"PostGraphile {pg_version}; c={CONNECTIONS}, {WARMUP}s warm-up + {DURATION}s per side; "
           f"engine={ENGINE}", flush=True)
     with contextlib.ExitStack() as stack:
-        servers = Servers(
-            ours=stack.enter_context(our_server(fx)),
-            floor=stack.enter_context(floor_server(fx)),
-            postgraphile=stack.enter_context(postgraphile_server(fx)),
-        )
-        scenarios = {
-            "list": lambda: scenario_list(servers, fx),
-            "create": lambda: scenario_create(servers, fx),
-            "payload": lambda: scenario_payload(servers, fx),
-        }
+        ours = stack.enter_context(our_server(fx))
+        servers: Servers | None = None
+        scenarios: dict[str, Callable[[], dict]] = {}
+        if needs_peers:
+            s = servers = Servers(
+                ours=ours,
+                floor=stack.enter_context(floor_server(fx)),
+                postgraphile=stack.enter_context(postgraphile_server(fx)),
+            )
+            scenarios = {
+                "list": lambda: scenario_list(s, fx),
+                "create": lambda: scenario_create(s, fx),
+                "payload": lambda: scenario_payload(s, fx),
+            }
         results = {name: step(name, run) for name, run in scenarios.items() if name in ONLY}
-        results["memory"] = scenario_memory(servers)
+        # Before live updates, so that it stays comparable with runs before them.
+        results["memory"] = scenario_memory(ours, servers)
+        if "live" in ONLY:
+            results["live"] = step("live", lambda: scenario_live(ours, fx))
     for name, r in results.items():
         if name in TARGETS and not r.get("skipped"):
             r["target"], r["target_met"] = TARGETS[name][0], TARGETS[name][1](r)
@@ -980,17 +1074,37 @@ def main() -> None:
     print("\n" + report)
     RESULTS.mkdir(parents=True, exist_ok=True)
     results["engine"] = ENGINE
+    settings = (
+        f"{wrk_version}, PostGraphile {pg_version}, c={CONNECTIONS}, "
+        f"{WARMUP}s warm-up + {DURATION}s per side in {ROUNDS} interleaved slices, "
+        if needs_peers
+        else ""
+    )
+    if "live" in ONLY:
+        settings += (
+            f"live: {LIVE_SUBSCRIBERS} subscribers, {LIVE_RATE:g} creates/s for "
+            f"{LIVE_WARMUP:g}s + {DURATION}s, "
+        )
     header = (
         f"# {datetime.now(UTC):%Y-%m-%d %H:%M} UTC, {tree_state()}, engine={ENGINE}, "
-        f"{os.cpu_count()} cores, {wrk_version}, PostGraphile {pg_version}, c={CONNECTIONS}, "
-        f"{WARMUP}s warm-up + {DURATION}s per side in {ROUNDS} interleaved slices, "
+        f"{os.cpu_count()} cores, {settings}"
         f"total {time.monotonic() - started:.0f}s, load average {load_before:.2f} before "
         f"and {load_average():.2f} after\n"
     )
-    for name in ("latest", f"latest-{ENGINE}"):
+    # A subset (BENCH_ONLY) leaves the last full run's latest.* alone.
+    names = ["latest", f"latest-{ENGINE}"]
+    if set(ONLY) != set(SCENARIOS):
+        names = [f"latest-only-{'-'.join(n for n in SCENARIOS if n in ONLY)}"]
+    for name in names:
         (RESULTS / f"{name}.json").write_text(json.dumps(results, indent=2) + "\n")
         (RESULTS / f"{name}.txt").write_text(header + report + "\n")
-    print(f"\nwrote {RESULTS.relative_to(ROOT)}/latest.json in {time.monotonic() - started:.0f}s")
+    print(
+        f"\nwrote {RESULTS.relative_to(ROOT)}/{names[0]}.json "
+        f"in {time.monotonic() - started:.0f}s"
+    )
+    problems = [p for r in results.values() if isinstance(r, dict) for p in r.get("problems", [])]
+    if problems:
+        sys.exit("bench: " + "; ".join(problems))
 
 
 if __name__ == "__main__":
