@@ -693,7 +693,7 @@ def live_problems(name: str, f: live.Figures) -> list[str]:
     return [f"live {name}: {n} {what}" for what, n in counts.items() if n]
 
 
-def scenario_live(ours: Server, fx: Fixture) -> dict:
+def scenario_live(ours: Server, fx: Fixture) -> dict[str, Any]:
     """Subscribers on one server process, then split over two (the second one
     started as the first), creates always sent to the first."""
     rss_before = ours.rss_mb()
@@ -1050,7 +1050,7 @@ def main() -> None:
     with contextlib.ExitStack() as stack:
         ours = stack.enter_context(our_server(fx))
         servers: Servers | None = None
-        scenarios: dict[str, Callable[[], dict]] = {}
+        scenarios: dict[str, Callable[[], dict[str, Any]]] = {}
         if needs_peers:
             s = servers = Servers(
                 ours=ours,
