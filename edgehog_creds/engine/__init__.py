@@ -1,7 +1,8 @@
 """The GraphQL engines: how a request's document is executed. Off with one setting.
 
 - `strawberry` (EDGEHOG_CREDS_ENGINE=strawberry): Strawberry and graphql-core
-  exactly as they come: every request through Strawberry's `Schema.execute`.
+  as they come: every request through Strawberry's `Schema.execute`, with
+  one fix for subscriptions that both engines carry (events.py).
 - `fast` (the default): the same schema and answers, with four things made
   only of public extension points:
   - kept documents (documents.py): parsed and validated once per text;
@@ -34,6 +35,7 @@ from strawberry.types.graphql import OperationType
 
 from .direct import DirectExecution, direct, use_direct_resolvers
 from .documents import MAX_DOCUMENTS, MAX_LENGTH, Documents, KeptDocuments
+from .events import PerEventExecutionContext
 from .plans import Plans, plain, with_plans
 
 __all__ = ["ENGINES", "Engine", "direct", "plain"]
@@ -78,7 +80,7 @@ class Engine:
     def schema_options(self) -> dict[str, Any]:
         """Keyword arguments for one `strawberry.Schema`, with caches of its own."""
         if self.name == "strawberry":
-            return {"extensions": []}
+            return {"extensions": [], "execution_context_class": PerEventExecutionContext}
         documents = self.documents = Documents(
             self.may_keep or _keep_any, self.max_documents, self.max_length
         )

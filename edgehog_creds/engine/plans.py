@@ -51,7 +51,8 @@ from graphql import (
 )
 from graphql.pyutils import Path
 from graphql.type.scalars import serialize_id, serialize_string
-from strawberry.schema.schema import StrawberryGraphQLCoreExecutionContext
+
+from .events import PerEventExecutionContext
 
 # The graphql-core extension key under which Strawberry keeps a field's definition.
 _DEFINITION = "strawberry-definition"
@@ -325,7 +326,7 @@ def _compile_object(
     return compiled
 
 
-class PlannedExecutionContext(StrawberryGraphQLCoreExecutionContext):
+class PlannedExecutionContext(PerEventExecutionContext):
     """Strawberry's graphql-core executor, with plain-data fields run by their plans.
 
     Built per request by graphql-core (`execute(..., executor_class=...)`,
