@@ -21,6 +21,7 @@ from .conftest import ROOT
 from .gql import create
 from .live import PhoenixClient, live_server
 from .test_cli import CLI, free_port
+from .test_releases_query_count import counted  # noqa: F401  (fixture)
 
 SUBSCRIPTION = "subscription { imageCredentials { created { label } } }"
 
@@ -201,3 +202,24 @@ async def test_two_server_processes_each_deliver_every_event(tenant, database_ur
         for proc, _ in servers:
             proc.terminate()
             proc.wait(10)
+
+
+async def test_one_read_of_a_row_serves_all_its_subscribers(counted, tenant):  # noqa: F811
+    """A created row is read once per process, not once per subscriber."""
+    counting, client = counted
+    app = client._transport.app  # the counted app (httpx's ASGI transport)
+    async with live_server(app) as address, contextlib.AsyncExitStack() as stack:
+        clients = []
+        for _ in range(10):
+            phx = await stack.enter_async_context(
+                PhoenixClient.connected(address, tenant.slug, tenant.token)
+            )
+            await phx.join()
+            await phx.subscribe(SUBSCRIPTION)
+            clients.append(phx)
+        counting.queries.clear()
+        await create(tenant, "read-once")  # through the session's app: its SQL is not counted
+        heard = await asyncio.gather(*(labels_heard(c, 1) for c in clients))
+        assert heard == [["read-once"]] * 10
+    reads = [q for q in counting.queries if "FROM image_credentials" in q]
+    assert len(reads) == 1, reads

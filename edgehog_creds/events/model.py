@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
+import asyncio
 import json
 import uuid
-from dataclasses import dataclass
-from typing import Literal
+from dataclasses import dataclass, field
+from typing import Any, Literal
 
 CHANNEL = "edgehog_creds_events"
 
@@ -36,6 +37,10 @@ class Event:
     action: Action
     id: uuid.UUID
     device_id: uuid.UUID | None = None  # deployments: the device it is on
+    # The row as this process's subscriptions read it, read once for them all
+    # (graphql/subscriptions.py): only subscriptions of the event's tenant ever
+    # see the event, and it goes when they have all had it.
+    reads: dict[str, asyncio.Task[Any]] = field(default_factory=dict, compare=False, repr=False)
 
 
 def parse(payload: str) -> Event | None:

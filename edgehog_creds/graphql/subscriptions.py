@@ -11,6 +11,8 @@ http/live.py.
 
 from __future__ import annotations
 
+import asyncio
+import functools
 import uuid
 from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass
@@ -290,11 +292,21 @@ async def _results(
             ctx.loaders.clear()
             if matches is not None and not await matches(event.id):
                 continue
-            found = await load(ctx, event.id)
+            found = await _read_once(event, feed.node, functools.partial(load, ctx, event.id))
             if found is not None:  # else deleted since it was announced
                 yield result_type(**{event.action: found})
     finally:
         stream.close()
+
+
+def _read_once(event: Event, node: str, read: Callable[[], Awaitable[Any]]) -> Awaitable[Any]:
+    """The row of `event`, read by the first subscription that asks for it; the
+    others wait for that read. Its own task, so one subscriber leaving does not
+    cancel it for the others."""
+    task = event.reads.get(node)
+    if task is None:
+        task = event.reads[node] = asyncio.ensure_future(read())
+    return asyncio.shield(task)
 
 
 def _camel(name: str) -> str:
