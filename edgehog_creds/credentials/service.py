@@ -30,7 +30,7 @@ class CredentialsService(TenantService):
     async def create(self, *, label: str, username: str, password: Secret) -> ImageCredentials:
         """Every problem of the input at once; `label` unique per tenant (Conflict)."""
         check = Collector()
-        checked_label = check.check(text.text, "label", label)
+        checked_label = check.check(text.label, "label", label)
         checked_username = check.check(text.text, "username", username)
         check.check(text.password, "password", password.reveal())
         check.raise_all()

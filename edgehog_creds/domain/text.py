@@ -39,6 +39,21 @@ def text(field: str, value: str, *, max_length: int = MAX_TEXT) -> str:
     return bounded(field, trimmed, max_length)
 
 
+def label(field: str, value: str, *, max_length: int = MAX_TEXT) -> str:
+    """A label people tell apart by eye: required text, in Unicode's composed form
+    (NFC), without invisible format characters.
+
+    "café" typed precomposed or as e + combining accent is one label, so the
+    uniqueness check sees one. Format characters (category Cf: bidirectional
+    controls such as U+202E, zero-width spaces and joiners, U+FEFF) make
+    labels that look alike or read backwards, so they are refused.
+    """
+    composed = unicodedata.normalize("NFC", text(field, value, max_length=max_length))
+    if any(unicodedata.category(ch) == "Cf" for ch in composed):
+        raise Invalid(field, "must not contain invisible or bidirectional control characters")
+    return bounded(field, composed, max_length)
+
+
 def optional_text(field: str, value: str | None, *, max_length: int = MAX_TEXT) -> str:
     """Like `text`, but empty is allowed (descriptions)."""
     return "" if value is None else bounded(field, value.strip(), max_length)

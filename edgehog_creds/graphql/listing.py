@@ -21,7 +21,7 @@ import strawberry
 from strawberry import UNSET
 from strawberry.types.base import get_object_definition
 
-from ..domain.errors import DomainError, raise_all
+from ..domain.errors import DomainError, Invalid, raise_all
 from ..domain.listing import (
     ID_OPERATORS,
     TEXT_OPERATORS,
@@ -245,6 +245,14 @@ class Listing:
                 return from_global_id(value, node_type, f"filter.{attr}")
 
             operators = ID_OPERATORS
+        else:
+
+            def convert(value: Any) -> Any:
+                # PostgreSQL's text cannot hold NUL: say so, rather than fail in SQL.
+                if isinstance(value, str) and "\x00" in value:
+                    raise Invalid(f"filter.{attr}", "must not contain NUL characters")
+                return value
+
         out: list[Filter] = []
         # In a fixed order, so that the SQL text of a filter is always the same.
         for op in sorted(operators):

@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from typing import Any
 
 import asyncpg
-from starlette.requests import Request
+from starlette.requests import ClientDisconnect, Request
 from starlette.responses import HTMLResponse, Response
 
 from ..auth import Authenticator, AuthError
@@ -63,6 +63,10 @@ class GraphQLEndpoint:
     async def handle(self, request: Request) -> Response:
         try:
             return await self._handle(request)
+        except ClientDisconnect:
+            # Nobody reads this answer; one quiet line, no traceback.
+            log.info("client went away during %s %s", request.method, request.url.path)
+            return error_response(400, "the client went away", "invalid")
         except (OSError, asyncpg.PostgresError, asyncpg.InterfaceError) as exc:
             log.error("database unavailable: %s", type(exc).__name__)
             return error_response(503, "the database is unavailable; try again", "unavailable")

@@ -33,4 +33,4 @@ def label(field: str, value: str | None) -> str | None:
     """An optional label: trimmed; null or blank is none (as Ash casts "" to nil)."""
     if value is None or not value.strip():
         return None
-    return text.text(field, value)
+    return text.label(field, value)

@@ -12,7 +12,7 @@ import binascii
 import uuid
 from binascii import b2a_base64
 from collections.abc import Callable, Sequence
-from datetime import datetime
+from datetime import UTC, datetime
 from operator import attrgetter
 from typing import Any
 
@@ -73,12 +73,39 @@ def _bad() -> Any:
     raise ValueError("bad cursor value")
 
 
+def _timestamptz(value: Any) -> datetime:
+    """An aware datetime PostgreSQL can hold: with its offset, and within years
+    1-9999 in UTC too (0001-01-01 at +14:00 is in year 0 there)."""
+    if not isinstance(value, str):
+        return _bad()  # type: ignore[no-any-return]
+    parsed = datetime.fromisoformat(value)
+    if parsed.tzinfo is None:
+        return _bad()  # type: ignore[no-any-return]
+    parsed.astimezone(UTC)  # OverflowError beyond year 1-9999 in UTC
+    return parsed
+
+
+def _text(value: Any) -> str:
+    return value if isinstance(value, str) and "\x00" not in value else _bad()
+
+
+def _integer(bits: int) -> Callable[[Any], int]:
+    low, high = -(2 ** (bits - 1)), 2 ** (bits - 1) - 1
+
+    def parse(value: Any) -> int:
+        ok = isinstance(value, int) and not isinstance(value, bool) and low <= value <= high
+        return value if ok else _bad()  # type: ignore[no-any-return]
+
+    return parse
+
+
+# What a cursor's values may be, by column type: anything else is not a cursor we made.
 _PARSERS: dict[str, Callable[[Any], Any]] = {
     "uuid": lambda v: uuid.UUID(v) if isinstance(v, str) else _bad(),
-    "timestamptz": lambda v: datetime.fromisoformat(v) if isinstance(v, str) else _bad(),
-    "text": lambda v: v if isinstance(v, str) else _bad(),
-    "int": lambda v: v if isinstance(v, int) and not isinstance(v, bool) else _bad(),
-    "bigint": lambda v: v if isinstance(v, int) and not isinstance(v, bool) else _bad(),
+    "timestamptz": _timestamptz,
+    "text": _text,
+    "int": _integer(32),
+    "bigint": _integer(64),
 }
 
 
@@ -94,5 +121,12 @@ def decode_cursor(
             _PARSERS[table.column(k.field).pg_type](v)
             for k, v in zip(sort, payload["v"], strict=True)
         )
-    except (binascii.Error, ValueError, KeyError, TypeError, orjson.JSONDecodeError) as exc:
+    except (
+        binascii.Error,
+        ValueError,
+        KeyError,
+        TypeError,
+        OverflowError,
+        orjson.JSONDecodeError,
+    ) as exc:
         raise error from exc

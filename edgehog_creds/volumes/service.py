@@ -21,7 +21,7 @@ class VolumesService(TenantService):
         parsed JSON, None for none.
         """
         check = Collector()
-        checked_label = check.check(text.text, "label", label)
+        checked_label = check.check(text.label, "label", label)
         checked_driver = check.check(model.driver, "driver", driver, model.DEFAULT_DRIVER)
         checked_options = check.check(model.options, "options", options)
         check.raise_all()
