@@ -11,8 +11,10 @@
     Strawberry takes as its `execution_context_class`;
   - direct resolvers (direct.py): fields that declare one answer from
     graphql-core's arguments, without Strawberry's per-call conversion;
-  - direct execution (direct.py): with no Strawberry extension on the schema,
-    requests go straight to graphql-core's `execute`; with any, through
+  - direct execution (direct.py): with no Strawberry extension on the schema
+    but validation ones (AddValidationRules and its family, MaxTokensLimiter:
+    their rules and token limit are applied here), requests go straight to
+    graphql-core's `execute`; with any other, through
     Strawberry's `Schema.execute` (documents kept by an extension), so
     Strawberry's extensions work with both engines.
   Answers and errors are those of the `strawberry` engine: tests/engine/ runs
@@ -29,8 +31,8 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import strawberry
-from graphql import DocumentNode
-from strawberry.extensions import SchemaExtension
+from graphql import ASTValidationRule, DocumentNode
+from strawberry.extensions import AddValidationRules, MaxTokensLimiter, SchemaExtension
 from strawberry.types.graphql import OperationType
 
 from .direct import DirectExecution, direct, use_direct_resolvers
@@ -95,9 +97,15 @@ class Engine:
         use_direct_resolvers(schema._schema)
         others = [e for e in schema.extensions if not isinstance(e, KeptDocuments)]
         self._direct = None
-        if not others and self.documents is not None:
+        limits = _validation_only(others)
+        if limits is not None and self.documents is not None:
+            rules, max_tokens = limits
             execution = DirectExecution(
-                schema._schema, self.documents, schema.execution_context_class
+                schema._schema,
+                self.documents,
+                schema.execution_context_class,
+                rules,
+                max_tokens,
             )
             self._direct = (schema, execution)
 
@@ -119,3 +127,25 @@ class Engine:
             operation_name=operation_name,
             allowed_operation_types=ALLOWED,
         )
+
+
+def _validation_only(
+    extensions: list[Any],
+) -> tuple[list[type[ASTValidationRule]], int | None] | None:
+    """The validation rules and token limit of `extensions` when that is all they
+    do (Strawberry's AddValidationRules family and MaxTokensLimiter), which
+    direct execution applies itself; None when any does more."""
+    rules: list[type[ASTValidationRule]] = []
+    max_tokens: int | None = None
+    for factory in extensions:
+        try:
+            extension = factory if isinstance(factory, SchemaExtension) else factory()
+        except TypeError:  # a class that needs arguments: not one of these
+            return None
+        if isinstance(extension, AddValidationRules):
+            rules.extend(extension.validation_rules)
+        elif isinstance(extension, MaxTokensLimiter):
+            max_tokens = extension.max_token_count
+        else:
+            return None
+    return rules, max_tokens

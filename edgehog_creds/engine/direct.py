@@ -20,10 +20,11 @@ permissions keeps its Strawberry resolver, whatever it declares.
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Sequence
 from typing import Any, TypeGuard
 
 from graphql import (
+    ASTValidationRule,
     DocumentNode,
     ExecutionResult,
     GraphQLError,
@@ -96,12 +97,19 @@ class DirectExecution:
     """Runs requests of one schema straight through graphql-core (see the module docstring)."""
 
     def __init__(
-        self, schema: GraphQLSchema, documents: Documents, executor_class: type[Any]
+        self,
+        schema: GraphQLSchema,
+        documents: Documents,
+        executor_class: type[Any],
+        rules: Sequence[type[ASTValidationRule]] = (),
+        max_tokens: int | None = None,
     ) -> None:
         self._schema = schema
         self._documents = documents
         self._executor_class = executor_class
-        self._rules = tuple(specified_rules)  # Strawberry's default rules
+        # Strawberry's default rules, and those of the schema's validation extensions.
+        self._rules = (*specified_rules, *rules)
+        self._max_tokens = max_tokens
 
     def document(self, query: str, context: Any) -> DocumentNode | list[GraphQLError]:
         """The kept document, or the newly parsed and validated one, or its errors."""
@@ -109,7 +117,7 @@ class DirectExecution:
         if held is not None:
             return held
         try:
-            document = parse(query)
+            document = parse(query, max_tokens=self._max_tokens)
         except GraphQLError as error:
             return [error]
         errors = validate_document(self._schema, document, self._rules)

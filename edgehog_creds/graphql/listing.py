@@ -36,6 +36,9 @@ from ..domain.listing import (
 )
 from .relay import from_global_id
 
+MAX_FILTER_TERMS = 100  # comparisons in one filter, and/or/not included
+MAX_IN_VALUES = 1_000  # values in one `in`
+
 
 @strawberry.enum
 class SortOrder(enum.Enum):
@@ -187,13 +190,14 @@ class Listing:
 
     def query(self, filter: Filter | None, sort: Sequence[Sort | None] | None) -> ListQuery:
         """The ListQuery of a list field's `filter` and `sort` arguments (as they arrive)."""
-        return ListQuery(filter=filter, sort=[s for s in sort or () if s is not None])
+        return ListQuery(filter=bounded(filter), sort=[s for s in sort or () if s is not None])
 
     def raw_query(self, args: Mapping[str, Any]) -> ListQuery:
         """The ListQuery of a list field's arguments as graphql-core coerced them."""
         given = args.get("filter")
         sort = [_sort_from_input(None, s, None) for s in args.get("sort") or () if s is not None]
-        return ListQuery(filter=self.to_filter(given) if given is not None else None, sort=sort)
+        filter = self.to_filter(given) if given is not None else None
+        return ListQuery(filter=bounded(filter), sort=sort)
 
     def _filter_from_input(
         self, _type: type, value: Mapping[str, Any], _context: Any
@@ -263,6 +267,32 @@ class Listing:
                 value = [convert(v) for v in value] if op == "in" else convert(value)
             out.append(Cmp(spec.domain, op, value))
         return out
+
+
+def bounded(filter: Filter | None) -> Filter | None:
+    """`filter`, unless it is larger than any search a person makes: at most
+    MAX_FILTER_TERMS comparisons, and MAX_IN_VALUES values in each `in`
+    (the SQL of a larger one would be slow to build and to plan, and
+    PostgreSQL takes at most 32,767 parameters)."""
+    if filter is None:
+        return None
+    terms = 0
+    pending: list[Filter] = [filter]
+    while pending:
+        part = pending.pop()
+        if isinstance(part, Cmp):
+            terms += 1
+            if part.op == "in" and len(part.value) > MAX_IN_VALUES:
+                raise Invalid(
+                    "filter", f"has an `in` of {len(part.value)} values; at most {MAX_IN_VALUES}"
+                )
+        elif isinstance(part, And | Or):
+            pending.extend(part.parts)
+        else:  # Not, Related
+            pending.append(part.part)
+        if terms > MAX_FILTER_TERMS:
+            raise Invalid("filter", f"has more than {MAX_FILTER_TERMS} comparisons")
+    return filter
 
 
 def _sort_from_input(_type: type | None, value: Mapping[str, Any], _context: Any) -> Sort:

@@ -28,6 +28,7 @@ from ..systemmodels import graphql as systemmodels
 from ..tenants import graphql as tenants
 from ..volumes import graphql as volumes
 from .context import Context
+from .limits import QueryLimits
 from .nodes import NODE_LOADERS
 from .relay import Node, parse_global_id
 from .scalars import SCALAR_MAP
@@ -109,8 +110,11 @@ def may_keep(context: Any, document: DocumentNode) -> bool:
     )
 
 
-def build_schema(engine: Engine | None = None) -> Schema:
+def build_schema(engine: Engine | None = None, limits: QueryLimits | None = None) -> Schema:
+    """The schema, run by `engine`, refusing documents beyond `limits` (limits.py)."""
     engine = engine or Engine.named("strawberry")
+    options = engine.schema_options()
+    options["extensions"] = [*options["extensions"], *(limits or QueryLimits()).extensions()]
     schema = Schema(
         query=RootQueryType,
         mutation=RootMutationType,
@@ -125,7 +129,7 @@ def build_schema(engine: Engine | None = None) -> Schema:
             networks.Network,
         ],
         config=StrawberryConfig(scalar_map=SCALAR_MAP),
-        **engine.schema_options(),
+        **options,
     )
     schema.engine = engine
     engine.prepare(schema)

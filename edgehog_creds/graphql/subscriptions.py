@@ -39,7 +39,7 @@ from ..events.service import LiveService
 from ..networks import graphql as networks
 from ..volumes import graphql as volumes
 from .context import Context
-from .listing import Listing
+from .listing import Listing, bounded
 from .nodes import NODE_LOADERS
 from .relay import from_global_id, to_global_id
 
@@ -226,16 +226,17 @@ def _field(feed: Feed) -> Any:
         if ctx.mailbox is None:
             raise Invalid("subscription", "subscriptions are served over websockets")
         wants = _wants(feed, scope)
+        matches = None
+        checked = bounded(filter) if filter is not UNSET else None  # `{}` too is no filter
+        if checked is not None:
+            live = LiveService(ctx.db, user)
+            matches = functools.partial(live.matches, feed.kind, filter=checked)
         try:
             stream = ctx.mailbox.subscribe(feed.kind, wants)
         except LimitReached as exc:
             raise Invalid("subscription", str(exc)) from None
         if ctx.on_subscribe is not None:
             ctx.on_subscribe()
-        matches = None
-        if filter is not None and filter is not UNSET:  # `{}` too is no filter
-            live = LiveService(ctx.db, user)
-            matches = lambda id: live.matches(feed.kind, id, filter)  # noqa: E731
         return _results(ctx, stream, feed, result_type, load, matches)
 
     subscribe: Callable[..., Awaitable[Any]]

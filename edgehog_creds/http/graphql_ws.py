@@ -28,6 +28,7 @@ from typing import Any
 
 from starlette.websockets import WebSocket
 
+from .body import variables_problem
 from .live import Admitted, Ended, LiveSockets, Refused, Session, close, receive_text
 
 log = logging.getLogger("edgehog_creds.live")
@@ -145,6 +146,10 @@ class _Operations:
         operation_name = payload.get("operationName")
         if id_ in self.session.running:
             return 4409, f"Subscriber for {id_} already exists"
+        problem = variables_problem(variables)
+        if problem is not None:
+            await self.session.send({"id": id_, "type": "error", "payload": [{"message": problem}]})
+            return None
 
         async def next_(result: dict[str, Any]) -> None:
             await self.session.send({"id": id_, "type": "next", "payload": result})

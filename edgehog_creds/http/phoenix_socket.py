@@ -30,6 +30,7 @@ from typing import Any
 
 from starlette.websockets import WebSocket
 
+from .body import variables_problem
 from .live import Ended, LiveSockets, Refused, Session, close, receive_text
 
 log = logging.getLogger("edgehog_creds.live")
@@ -118,8 +119,13 @@ class _Channel:
     async def doc(self, ref: str | None, payload: dict[str, Any]) -> None:
         query, variables = payload.get("query"), payload.get("variables")
         operation_name = payload.get("operationName")
-        if not isinstance(query, str) or not isinstance(variables, dict | None):
-            errors = [{"message": "a doc is {query: String, variables: Object}"}]
+        problem = (
+            "a doc is {query: String, variables: Object}"
+            if not isinstance(query, str) or not isinstance(variables, dict | None)
+            else variables_problem(variables)
+        )
+        if problem is not None or not isinstance(query, str):
+            errors = [{"message": problem}]
             await self.reply(self.join_ref, ref, CONTROL, "error", {"errors": errors})
             return
         if not isinstance(operation_name, str):
