@@ -22,6 +22,7 @@ from .config import Settings
 from .deployments.payload import ReleaseTemplates
 from .engine import Engine
 from .graphql.errors import log_exception
+from .graphql.limits import QueryLimits
 from .graphql.schema import build_schema, may_keep
 from .http.access_log import AccessLog, redact_websocket_queries
 from .http.graphql_endpoint import GraphQLEndpoint
@@ -61,7 +62,15 @@ def create_app(
     runtime = Runtime(settings, vault, pool=pool, dev_key=loaded.generated_at if loaded else None)
     endpoint = GraphQLEndpoint(
         pool=runtime.pool,
-        schema=build_schema(Engine.named(settings.engine, may_keep)),
+        schema=build_schema(
+            Engine.named(settings.engine, may_keep),
+            QueryLimits(
+                max_tokens=settings.max_tokens,
+                max_depth=settings.max_depth,
+                max_aliases=settings.max_aliases,
+                max_cost=settings.max_cost,
+            ),
+        ),
         directory=runtime.directory,
         authenticator=Authenticator(
             runtime.pool,

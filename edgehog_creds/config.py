@@ -29,6 +29,11 @@ class Settings:
     engine: str = "fast"
     # How long a device counts as online after a request of its own (devices/store.py).
     device_online_seconds: float = 60.0
+    # What one GraphQL document may ask (graphql/limits.py).
+    max_tokens: int = 5_000
+    max_depth: int = 20
+    max_aliases: int = 30
+    max_cost: int = 10_000_000
     # Live updates (events/hub.py, http/live.py).
     live_max_pending: int = 1000  # events waiting for one socket's client before it is dropped
     live_max_subscriptions: int = 100  # per socket
@@ -50,7 +55,9 @@ class Settings:
             f"live_max_pending={self.live_max_pending}, "
             f"live_max_subscriptions={self.live_max_subscriptions}, "
             f"live_max_connections_per_tenant={self.live_max_connections_per_tenant}, "
-            f"live_heartbeat_seconds={self.live_heartbeat_seconds})"
+            f"live_heartbeat_seconds={self.live_heartbeat_seconds}, "
+            f"max_tokens={self.max_tokens}, max_depth={self.max_depth}, "
+            f"max_aliases={self.max_aliases}, max_cost={self.max_cost})"
         )
 
 
@@ -79,7 +86,7 @@ def _seconds(env: Mapping[str, str], name: str, default: float) -> float:
     return value
 
 
-def _count(env: Mapping[str, str], name: str, default: int) -> int:
+def _count(env: Mapping[str, str], name: str, default: int, high: int = 1_000_000) -> int:
     raw = env.get(name)
     if raw is None or raw.strip() == "":
         return default
@@ -87,8 +94,8 @@ def _count(env: Mapping[str, str], name: str, default: int) -> int:
         value = int(raw)
     except ValueError:
         raise ConfigError(f"{name} must be a whole number, got {raw!r}") from None
-    if not 1 <= value <= 1_000_000:
-        raise ConfigError(f"{name} must be between 1 and 1000000, got {raw!r}")
+    if not 1 <= value <= high:
+        raise ConfigError(f"{name} must be between 1 and {high}, got {raw!r}")
     return value
 
 
@@ -126,6 +133,10 @@ def load_settings(env: Mapping[str, str] | None = None) -> Settings:
         opened_cache_seconds=_seconds(env, "EDGEHOG_CREDS_OPENED_CACHE_SECONDS", 60.0),
         engine=_engine(env),
         device_online_seconds=_device_online_seconds(env),
+        max_tokens=_count(env, "EDGEHOG_CREDS_MAX_TOKENS", 5_000),
+        max_depth=_count(env, "EDGEHOG_CREDS_MAX_DEPTH", 20),
+        max_aliases=_count(env, "EDGEHOG_CREDS_MAX_ALIASES", 30),
+        max_cost=_count(env, "EDGEHOG_CREDS_MAX_COST", 10_000_000, high=10**12),
         live_max_pending=_count(env, "EDGEHOG_CREDS_LIVE_MAX_PENDING", 1000),
         live_max_subscriptions=_count(env, "EDGEHOG_CREDS_LIVE_MAX_SUBSCRIPTIONS", 100),
         live_max_connections_per_tenant=_count(

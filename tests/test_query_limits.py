@@ -5,6 +5,7 @@ one devicePayload per request. Edgehog's own costliest documents still pass."""
 from __future__ import annotations
 
 import base64
+import dataclasses
 import json
 import os
 import secrets
@@ -16,9 +17,12 @@ import httpx
 import pytest
 from nacl.public import PrivateKey
 
+from edgehog_creds.app import create_app
+from edgehog_creds.config import ConfigError, load_settings
 from edgehog_creds.graphql.limits import QueryLimits
 from edgehog_creds.graphql.listing import MAX_FILTER_TERMS, MAX_IN_VALUES
 
+from .conftest import serving, test_settings
 from .devices_gql import create_device, deployed, read_payload
 from .gql import create
 from .test_live_delivery import start_server
@@ -158,3 +162,48 @@ async def test_big_filters_leave_no_memory_behind(server, tenant):
                 assert response.status_code == 400, response.text  # before GraphQL
         grown = rss_mb(proc.pid) - start
     assert grown < 50, f"RSS grew {grown:.0f} MB"
+
+
+async def test_the_limits_are_settings(pool, vault, database_url, tenant):
+    env = {
+        "EDGEHOG_CREDS_MAX_DEPTH": "3",
+        "EDGEHOG_CREDS_MAX_ALIASES": "1",
+        "EDGEHOG_CREDS_MAX_TOKENS": "40",
+        "EDGEHOG_CREDS_MAX_COST": "10",
+        "EDGEHOG_CREDS_LIVE_MAX_PENDING": "7",
+        "EDGEHOG_CREDS_LIVE_HEARTBEAT_SECONDS": "5",
+    }
+    settings = load_settings(env)
+    assert (settings.max_depth, settings.max_aliases, settings.max_tokens, settings.max_cost) == (
+        3,
+        1,
+        40,
+        10,
+    )
+    assert (settings.live_max_pending, settings.live_heartbeat_seconds) == (7, 5.0)
+    with pytest.raises(ConfigError, match="EDGEHOG_CREDS_MAX_DEPTH must be a whole number"):
+        load_settings({"EDGEHOG_CREDS_MAX_DEPTH": "deep"})
+    with pytest.raises(ConfigError, match="between 1 and"):
+        load_settings({"EDGEHOG_CREDS_MAX_ALIASES": "0"})
+
+    app = create_app(
+        dataclasses.replace(settings, database_url=database_url, data_dir=test_settings().data_dir),
+        pool=pool,
+        vault=vault,
+    )
+    async with serving(app) as client:
+        headers = {"Authorization": f"Bearer {tenant.token}"}
+
+        async def ask(query: str) -> dict:
+            response = await client.post(tenant.url, json={"query": query}, headers=headers)
+            return response.json()
+
+        assert "errors" not in await ask("{ listImageCredentials { count } }")
+        refused(
+            await ask("{ applications { edges { node { releases { edges { node { id } } } } } } }"),
+            "depth",
+        )
+        refused(await ask("{ a: __typename b: __typename }"), "aliases")
+        refused(
+            await ask("{ listImageCredentials { edges { node { id label } } } }"), "could return"
+        )

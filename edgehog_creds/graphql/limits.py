@@ -9,14 +9,16 @@ refused one costs its parse and validation once per request at most.
   a huge document is never even built as a tree);
 - depth (Strawberry's QueryDepthLimiter) and aliases (MaxAliasesLimiter);
 - `CostLimit` (ours): an estimate of the values an answer can hold, every
-  field counted once per row it may appear in. A connection field counts its
-  page, `first`/`last` when written as a number, else the largest page a
-  request gets (250); everything under it is multiplied by that;
+  field counted once per row it may appear in. Under a connection's `edges`
+  (or `nodes`) every field counts once per row of its page: `first`/`last`
+  when written as a number, else the largest page a request gets (250), or
+  10 for a connection nested under another list;
 - `OnePayload` (ours): at most one `devicePayload` per document (each one
   records who received what).
 
-Edgehog's UI, measured over its 202 operations: at most 975 tokens, depth 12,
-no aliases; its costliest documents are in tests/test_query_limits.py.
+Edgehog's UI, measured over its 202 operations (tests/edgehog/compat.py
+assembles them): at most 975 tokens, depth 12, no aliases, and a cost of at
+most 1,044,136 (its device page); the defaults leave it ~5x, 1.7x and ~10x.
 """
 
 from __future__ import annotations
@@ -76,7 +78,7 @@ def estimated_cost(
 ) -> int:
     """The values an answer to `operation` can hold (see the module docstring)."""
     root = schema.get_root_type(operation.operation)
-    return _cost(root, operation.selection_set, fragments, 1, ())
+    return _cost(root, operation.selection_set, fragments, 1, 1, ())
 
 
 def _cost(
@@ -84,8 +86,11 @@ def _cost(
     selections: SelectionSetNode | None,
     fragments: dict[str, Any],
     rows: int,
+    page: int,
     seen: tuple[str, ...],
 ) -> int:
+    """The cost of `selections` on `parent`, which appears `rows` times; when
+    `parent` is a connection, `page` rows of it sit under its edges (or nodes)."""
     fields = getattr(parent, "fields", None)  # objects and interfaces have fields
     if selections is None or fields is None:
         return 0
@@ -95,29 +100,29 @@ def _cost(
             field: GraphQLField | None = fields.get(selection.name.value)
             if field is None:
                 continue  # __typename, or an unknown field another rule reports
-            here = rows * _page(field, selection, nested=rows > 1)
-            total += here + _cost(
-                get_named_type(field.type), selection.selection_set, fragments, here, seen
-            )
+            here = rows * page if selection.name.value in ("edges", "nodes") else rows
+            child = get_named_type(field.type)
+            child_page = _page(child, selection, nested=here > 1)
+            total += here + _cost(child, selection.selection_set, fragments, here, child_page, seen)
         elif isinstance(selection, InlineFragmentNode):
-            total += _cost(parent, selection.selection_set, fragments, rows, seen)
+            total += _cost(parent, selection.selection_set, fragments, rows, page, seen)
         elif isinstance(selection, FragmentSpreadNode):
             name = selection.name.value
             fragment = fragments.get(name)
             if fragment is not None and name not in seen:  # cycles are another rule's
-                total += _cost(parent, fragment.selection_set, fragments, rows, (*seen, name))
+                total += _cost(parent, fragment.selection_set, fragments, rows, page, (*seen, name))
     return total
 
 
-def _page(field: GraphQLField, node: FieldNode, nested: bool) -> int:
-    """How many rows a field's value may hold: a connection's page, else one.
+def _page(type_: GraphQLNamedType, node: FieldNode, nested: bool) -> int:
+    """How many rows a connection's page may hold (1 for anything else).
 
     A page written as a number counts as written (at most MAX_PAGE). One left
     to a variable or to the default counts MAX_PAGE at the top, and
     NESTED_PAGE under another list: a deployment's containers, a release's
     deployments are a few, and Edgehog's UI leaves those pages unsaid.
     """
-    if not get_named_type(field.type).name.endswith("Connection"):
+    if not type_.name.endswith("Connection"):
         return 1
     for argument in node.arguments or ():
         if argument.name.value in ("first", "last") and isinstance(argument.value, IntValueNode):
