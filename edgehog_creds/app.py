@@ -19,6 +19,7 @@ from starlette.routing import Route, WebSocketRoute
 
 from .auth import Authenticator, JwtVerifier
 from .config import Settings
+from .db import quiet_pool_logs
 from .deployments.payload import ReleaseTemplates
 from .engine import Engine
 from .graphql.errors import log_exception
@@ -96,6 +97,7 @@ def create_app(
         Route("/ready", runtime.ready),
     ]
     redact_websocket_queries()
+    quiet_pool_logs()
     middleware = [
         Middleware(AccessLog),
         Middleware(

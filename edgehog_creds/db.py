@@ -36,6 +36,41 @@ class MigrationsMissing(RuntimeError):
     """This installation ships no SQL migrations: it is broken, and migrating would do nothing."""
 
 
+# What a lost, unreachable or shutting-down database raises, as opposed to a
+# bug or a refused statement: each request answers `unavailable` for it, with
+# one log line and no traceback (graphql/errors.py, http/graphql_endpoint.py).
+DATABASE_DOWN: tuple[type[BaseException], ...] = (
+    OSError,
+    TimeoutError,
+    asyncpg.InterfaceError,
+    asyncpg.exceptions.PostgresConnectionError,
+    asyncpg.exceptions.CannotConnectNowError,
+    asyncpg.exceptions.AdminShutdownError,
+    asyncpg.exceptions.CrashShutdownError,
+    asyncpg.exceptions.TooManyConnectionsError,
+)
+
+
+class _OneLine(logging.Filter):
+    """asyncpg's pool logs a full traceback each time it fails to reconnect
+    (every second while the database is down): keep the line, drop the trace."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        if record.exc_info and record.exc_info[1] is not None:
+            record.msg = f"{record.getMessage()} ({type(record.exc_info[1]).__name__})"
+            record.args = None
+            record.exc_info = None
+            record.exc_text = None
+        return True
+
+
+def quiet_pool_logs() -> None:
+    """Install the filter on asyncpg's pool logger, once per process."""
+    logger = logging.getLogger("asyncpg.pool")
+    if not any(isinstance(f, _OneLine) for f in logger.filters):
+        logger.addFilter(_OneLine())
+
+
 class Database:
     """The pool, and the two ways services use it: a connection, or a transaction.
 

@@ -30,7 +30,11 @@ log = logging.getLogger("edgehog_creds")
 
 FORGET_EVERY = 5.0  # seconds between sweeps of expired opened passwords
 LISTENER_WAIT = 2.0  # seconds the start waits for the listener
-LISTENER_NAME = "edgehog-creds listener"  # its application_name in pg_stat_activity
+LISTENER_NAME = "edgehog-creds listener"
+NOT_READY: tuple[type[BaseException], ...] = (
+    *db.DATABASE_DOWN,
+    RuntimeError,
+)  # RuntimeError: not started yet  # its application_name in pg_stat_activity
 
 
 class Runtime:
@@ -118,13 +122,7 @@ class Runtime:
         try:
             async with self.pool().acquire(timeout=2) as conn:
                 await conn.fetchval("SELECT 1", timeout=2)
-        except (
-            OSError,
-            TimeoutError,
-            RuntimeError,
-            asyncpg.PostgresError,
-            asyncpg.InterfaceError,
-        ) as exc:
+        except NOT_READY as exc:
             log.warning("readiness check failed: %s", type(exc).__name__)
             return JsonResponse({"status": "unavailable"}, status_code=503)
         return JsonResponse({"status": "ready"})

@@ -21,7 +21,8 @@ from typing import Any
 from graphql import GraphQLError
 from graphql.pyutils import inspect
 
-from ..domain.errors import DomainError, DomainErrors
+from ..db import DATABASE_DOWN
+from ..domain.errors import DomainError, DomainErrors, Unavailable
 
 log = logging.getLogger("edgehog_creds.graphql")
 
@@ -115,6 +116,11 @@ def format_errors(
             out.extend(domain_error(e, err.path) for e in original.errors)
         elif isinstance(original, DomainError):
             out.append(domain_error(original, err.path))
+        elif isinstance(original, DATABASE_DOWN):
+            log.error("database unavailable in field %s: %s", err.path, type(original).__name__)
+            out.append(
+                domain_error(Unavailable("the database is unavailable; try again"), err.path)
+            )
         elif original is not None and not isinstance(original, GraphQLError) and err.path:
             # Raised while a field ran: a bug. (Without a path, it is a scalar
             # refusing a literal of the document: the client's mistake, below.)

@@ -17,7 +17,7 @@ from starlette.requests import ClientDisconnect, Request
 from starlette.responses import HTMLResponse, Response
 
 from ..auth import Authenticator, AuthError
-from ..db import Database
+from ..db import DATABASE_DOWN, Database
 from ..deployments.payload import ReleaseTemplates
 from ..domain.principal import Principal
 from ..domain.tenant import Tenant
@@ -67,7 +67,7 @@ class GraphQLEndpoint:
             # Nobody reads this answer; one quiet line, no traceback.
             log.info("client went away during %s %s", request.method, request.url.path)
             return error_response(400, "the client went away", "invalid")
-        except (OSError, asyncpg.PostgresError, asyncpg.InterfaceError) as exc:
+        except DATABASE_DOWN as exc:
             log.error("database unavailable: %s", type(exc).__name__)
             return error_response(503, "the database is unavailable; try again", "unavailable")
         except Exception as exc:  # a bug: answer plainly, log where it happened

@@ -24,12 +24,12 @@ from collections.abc import AsyncIterator, Awaitable, Callable, Coroutine
 from dataclasses import dataclass, field
 from typing import Any
 
-import asyncpg
 from graphql import GraphQLError
 from starlette.websockets import WebSocket, WebSocketDisconnect, WebSocketState
 from strawberry.types.graphql import OperationType
 
 from ..auth import AuthError
+from ..db import DATABASE_DOWN
 from ..domain.principal import TenantUser
 from ..domain.tenant import Tenant
 from ..events.hub import Hub, LimitReached, Mailbox
@@ -90,7 +90,7 @@ class LiveSockets:
             raise Refused(4403, "this origin may not open live updates")
         try:
             tenant = await self.endpoint.directory.find(self.endpoint.pool(), slug)
-        except (OSError, asyncpg.PostgresError, asyncpg.InterfaceError) as exc:
+        except DATABASE_DOWN as exc:
             log.error("database unavailable: %s", type(exc).__name__)
             raise Refused(1013, "the database is unavailable; try again") from None
         if tenant is None:
