@@ -81,6 +81,7 @@ def create_app(
         vault=vault,
         templates=ReleaseTemplates(),
         graphiql=settings.graphiql,
+        body_timeout=settings.body_timeout_seconds,
     )
     live = LiveSockets(
         endpoint=endpoint,

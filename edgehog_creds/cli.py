@@ -199,7 +199,7 @@ def cmd_serve(args: argparse.Namespace, settings: Settings) -> None:
     import uvicorn
 
     from .app import create_app
-    from .http.body import MAX_BODY
+    from .http.server import uvicorn_options
 
     if not settings.database_url:
         # Start the embedded server here, once, so the app and --dev share it.
@@ -213,18 +213,7 @@ def cmd_serve(args: argparse.Namespace, settings: Settings) -> None:
         print(json.dumps({"Authorization": f"Bearer {token}"}), "\n", flush=True)
     log.info("engine=%s", settings.engine)
     settle_gc()
-    uvicorn.run(
-        app,
-        host=args.host,
-        port=args.port,
-        access_log=False,
-        log_level="info",
-        loop="auto",
-        http="auto",
-        ws="websockets-sansio",
-        ws_max_size=MAX_BODY,  # a websocket message: as much as a POST body
-        server_header=False,
-    )
+    uvicorn.run(app, host=args.host, port=args.port, log_level="info", **uvicorn_options(settings))
 
 
 def build_parser() -> argparse.ArgumentParser:

@@ -29,6 +29,10 @@ class Settings:
     engine: str = "fast"
     # How long a device counts as online after a request of its own (devices/store.py).
     device_online_seconds: float = 60.0
+    # Slow and idle clients (http/server.py, http/body.py).
+    header_timeout_seconds: float = 10.0  # from connecting (or the last answer) to the headers' end
+    body_timeout_seconds: float = 30.0  # to read a request body
+    max_connections: int = 2000  # connections and running requests together, per process
     # What one GraphQL document may ask (graphql/limits.py).
     max_tokens: int = 5_000
     max_depth: int = 20
@@ -57,7 +61,10 @@ class Settings:
             f"live_max_connections_per_tenant={self.live_max_connections_per_tenant}, "
             f"live_heartbeat_seconds={self.live_heartbeat_seconds}, "
             f"max_tokens={self.max_tokens}, max_depth={self.max_depth}, "
-            f"max_aliases={self.max_aliases}, max_cost={self.max_cost})"
+            f"max_aliases={self.max_aliases}, max_cost={self.max_cost}, "
+            f"header_timeout_seconds={self.header_timeout_seconds}, "
+            f"body_timeout_seconds={self.body_timeout_seconds}, "
+            f"max_connections={self.max_connections})"
         )
 
 
@@ -133,6 +140,11 @@ def load_settings(env: Mapping[str, str] | None = None) -> Settings:
         opened_cache_seconds=_seconds(env, "EDGEHOG_CREDS_OPENED_CACHE_SECONDS", 60.0),
         engine=_engine(env),
         device_online_seconds=_device_online_seconds(env),
+        header_timeout_seconds=max(
+            1.0, _seconds(env, "EDGEHOG_CREDS_HEADER_TIMEOUT_SECONDS", 10.0)
+        ),
+        body_timeout_seconds=max(1.0, _seconds(env, "EDGEHOG_CREDS_BODY_TIMEOUT_SECONDS", 30.0)),
+        max_connections=_count(env, "EDGEHOG_CREDS_MAX_CONNECTIONS", 2000),
         max_tokens=_count(env, "EDGEHOG_CREDS_MAX_TOKENS", 5_000),
         max_depth=_count(env, "EDGEHOG_CREDS_MAX_DEPTH", 20),
         max_aliases=_count(env, "EDGEHOG_CREDS_MAX_ALIASES", 30),

@@ -21,18 +21,23 @@ from typing import Any
 import uvicorn
 from websockets.asyncio.client import ClientConnection, connect
 
+from edgehog_creds.config import Settings
+from edgehog_creds.http.server import uvicorn_options
+
+from .conftest import test_settings
+
 CONTROL = "__absinthe__:control"
 
 
 @contextlib.asynccontextmanager
-async def live_server(app: Any) -> AsyncIterator[str]:
-    """uvicorn serving `app` (already started) on a loopback port: yields host:port."""
+async def live_server(app: Any, settings: Settings | None = None) -> AsyncIterator[str]:
+    """uvicorn serving `app` (already started) on a loopback port, with the options
+    `serve` gives it (`settings`: the tests' by default): yields host:port."""
     sock = socket.socket()
     sock.bind(("127.0.0.1", 0))
     host, port = sock.getsockname()
-    config = uvicorn.Config(
-        app, lifespan="off", ws="websockets-sansio", log_level="info", access_log=False
-    )
+    options = uvicorn_options(settings or test_settings())
+    config = uvicorn.Config(app, lifespan="off", log_level="info", **options)
     server = uvicorn.Server(config)
     serving = asyncio.create_task(server.serve(sockets=[sock]))
     try:

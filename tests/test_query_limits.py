@@ -207,3 +207,22 @@ async def test_the_limits_are_settings(pool, vault, database_url, tenant):
         refused(
             await ask("{ listImageCredentials { edges { node { id label } } } }"), "could return"
         )
+
+
+async def test_a_mutation_of_a_thousand_fields_is_refused_whole(tenant, pool):
+    """Each mutation field runs in its own transaction, one after another; a
+    document beyond the limits is refused before any of them runs."""
+    fields = " ".join(
+        f'v{i}: createVolume(input: {{label: "bulk-{i}"}}) {{ result {{ id }} }}'
+        for i in range(1000)
+    )
+    refused(await tenant.gql(f"mutation {{ {fields} }}"), "tokens")
+    fields = " ".join(
+        f'v{i}: createVolume(input: {{label: "bulk-{i}"}}) {{ result {{ id }} }}'
+        for i in range(LIMITS.max_aliases + 1)
+    )
+    refused(await tenant.gql(f"mutation {{ {fields} }}"), "aliases")
+    made = await pool.fetchval(
+        "SELECT count(*) FROM volumes WHERE tenant_id = $1 AND label LIKE 'bulk-%'", tenant.id
+    )
+    assert made == 0

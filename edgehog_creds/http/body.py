@@ -10,6 +10,7 @@ to refuse them later cost tens of MB of memory that stayed with the process.
 
 from __future__ import annotations
 
+import asyncio
 from dataclasses import dataclass
 from typing import Any
 
@@ -17,6 +18,7 @@ import orjson
 from starlette.requests import Request
 
 MAX_BODY = 1024 * 1024
+BODY_SECONDS = 30.0  # EDGEHOG_CREDS_BODY_TIMEOUT_SECONDS
 MAX_VARIABLE_VALUES = 10_000  # every value counts: strings, numbers, lists, objects
 MAX_VARIABLE_DEPTH = 32
 
@@ -36,16 +38,23 @@ class GraphQLRequest:
     operation_name: str | None
 
 
-async def read_body(request: Request, max_bytes: int = MAX_BODY) -> bytes:
+async def read_body(
+    request: Request, max_bytes: int = MAX_BODY, timeout: float = BODY_SECONDS
+) -> bytes:
+    """The body, if it is at most `max_bytes` and arrives within `timeout` seconds."""
     too_long = BodyError(413, f"request body is over {max_bytes // 1024 // 1024} MiB")
     length = request.headers.get("content-length")
     if length is not None and (not length.isdigit() or int(length) > max_bytes):
         raise too_long
     body = bytearray()
-    async for chunk in request.stream():
-        body += chunk
-        if len(body) > max_bytes:
-            raise too_long
+    try:
+        async with asyncio.timeout(timeout):
+            async for chunk in request.stream():
+                body += chunk
+                if len(body) > max_bytes:
+                    raise too_long
+    except TimeoutError:
+        raise BodyError(408, f"the request body took more than {timeout:g} s") from None
     return bytes(body)
 
 
@@ -71,8 +80,10 @@ def parse_graphql_request(body: bytes) -> GraphQLRequest:
     return GraphQLRequest(query, variables, operation)
 
 
-async def read_graphql_request(request: Request, max_bytes: int = MAX_BODY) -> GraphQLRequest:
-    return parse_graphql_request(await read_body(request, max_bytes))
+async def read_graphql_request(
+    request: Request, max_bytes: int = MAX_BODY, timeout: float = BODY_SECONDS
+) -> GraphQLRequest:
+    return parse_graphql_request(await read_body(request, max_bytes, timeout))
 
 
 def variables_problem(variables: Any) -> str | None:

@@ -27,7 +27,7 @@ from ..graphql.execute import execute
 from ..graphql.schema import Schema
 from ..tenants.directory import TenantDirectory
 from ..vault import Vault
-from .body import BodyError, read_graphql_request
+from .body import BODY_SECONDS, BodyError, read_graphql_request
 from .graphiql import graphiql_html
 from .responses import JsonResponse, error_response
 
@@ -45,6 +45,7 @@ class GraphQLEndpoint:
     vault: Vault
     templates: ReleaseTemplates
     graphiql: bool
+    body_timeout: float = BODY_SECONDS
 
     def __post_init__(self) -> None:
         self._graphiql_html = graphiql_html() if self.graphiql else ""
@@ -90,7 +91,7 @@ class GraphQLEndpoint:
         except AuthError as exc:
             return error_response(401, str(exc), "unauthorized")
         try:
-            graphql_request = await read_graphql_request(request)
+            graphql_request = await read_graphql_request(request, timeout=self.body_timeout)
         except BodyError as exc:
             return error_response(exc.status, str(exc), "invalid")
         context = self.context(tenant, principal)
