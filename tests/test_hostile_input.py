@@ -143,3 +143,21 @@ async def test_a_client_gone_mid_body_is_one_quiet_line(address, tenant, caplog)
     assert not any(
         "Traceback" in r.getMessage() or "internal error" in r.getMessage() for r in ours
     )
+
+
+async def test_a_bigint_out_of_range_is_invalid_naming_it(tenant):
+    literal = (
+        "mutation { createContainer(input: "
+        '{name: "c", image: {reference: "nginx"}, memory: 99999999999999999999})'
+        " { result { id } } }"
+    )
+    body = await tenant.gql(literal)
+    (error,) = body["errors"]
+    assert error["code"] == "invalid" and "BigInt must fit in 64 bits" in error["message"]
+    with_variable = (
+        "mutation($m: BigInt) { createContainer(input: "
+        '{name: "c", image: {reference: "nginx"}, memory: $m}) { result { id } } }'
+    )
+    body = await tenant.gql(with_variable, {"m": 2**64})
+    (error,) = body["errors"]
+    assert error["code"] == "invalid" and "Variable '$m'" in error["message"]

@@ -134,5 +134,14 @@ def format_errors(
                 ]
             if err.path:
                 item["path"] = err.path
+            else:
+                # The document or its variables: the client's mistake, said in
+                # the message (which names the argument or variable).
+                item.update(invalid(item["message"]))
             out.append(item)
     return out
+
+
+def invalid(message: str) -> dict[str, Any]:
+    """A document's or its variables' error, as the client reads it."""
+    return {"message": message, "code": "invalid", "extensions": {"code": "invalid"}}

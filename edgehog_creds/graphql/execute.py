@@ -13,7 +13,7 @@ from typing import Any
 from strawberry.schema.exceptions import CannotGetOperationTypeError, InvalidOperationTypeError
 
 from .context import Context
-from .errors import format_errors
+from .errors import format_errors, invalid
 from .schema import Schema
 
 
@@ -33,10 +33,10 @@ async def execute(
             if operation_name
             else "Must provide operation name if query contains multiple operations."
         )
-        return {"data": None, "errors": [{"message": message}]}
+        return {"data": None, "errors": [invalid(message)]}
     except InvalidOperationTypeError as exc:
         kind = exc.operation_type.value
-        return {"data": None, "errors": [{"message": f"{kind}s are not served over POST"}]}
+        return {"data": None, "errors": [invalid(f"{kind}s are not served over POST")]}
     body: dict[str, Any] = {"data": result.data}
     if result.errors:
         body["errors"] = format_errors(result.errors, variables)

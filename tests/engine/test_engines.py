@@ -10,6 +10,7 @@ from strawberry.extensions import MaxAliasesLimiter, QueryDepthLimiter, SchemaEx
 from edgehog_creds.app import create_app
 from edgehog_creds.config import ConfigError, load_settings
 from edgehog_creds.engine import ENGINES, Engine
+from edgehog_creds.graphql.errors import invalid
 from edgehog_creds.graphql.execute import execute
 from edgehog_creds.graphql.schema import build_schema, may_keep
 
@@ -159,7 +160,7 @@ async def test_both_engines_answer_a_big_document_alike(tenant, new_context):
 
 
 async def test_an_unknown_operation_name_is_a_graphql_error(tenant, new_context):
-    want = {"data": None, "errors": [{"message": "Unknown operation named 'B'."}]}
+    want = {"data": None, "errors": [invalid("Unknown operation named 'B'.")]}
     for name in ENGINE_NAMES:
         engine, schema = engine_schema(name)
         for _ in range(2):
@@ -189,7 +190,7 @@ async def test_an_unknown_operation_name_over_http_is_answered_not_a_crash(
             assert response.status_code == 200
             assert response.json() == {
                 "data": None,
-                "errors": [{"message": "Unknown operation named 'B'."}],
+                "errors": [invalid("Unknown operation named 'B'.")],
             }
 
 
