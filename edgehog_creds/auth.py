@@ -25,6 +25,9 @@ from .domain.tenant import Tenant
 PublicKey = ec.EllipticCurvePublicKey | rsa.RSAPublicKey
 
 
+LAST_DATE = 253_402_300_799  # 9999-12-31T23:59:59Z, in seconds since 1970
+
+
 class AuthError(Exception):
     """The request carries no usable token. The message is safe to show."""
 
@@ -140,12 +143,18 @@ class JwtVerifier:
 
 def _expiry(exp: object) -> float:
     """When a token's `exp` claim says it expires: a NumericDate (RFC 7519), a
-    JSON number; no claim, or one beyond any clock, never."""
+    JSON number of seconds that names a date (at most 9999-12-31, as
+    PostgreSQL's and Python's calendars go); no claim, never. A string, a
+    boolean, NaN, an infinity or a number beyond any date is malformed."""
     if exp is None:
         return float("inf")
-    if not isinstance(exp, int | float) or isinstance(exp, bool):
+    if (
+        not isinstance(exp, int | float)
+        or isinstance(exp, bool)
+        or not -LAST_DATE <= exp <= LAST_DATE  # NaN and the infinities too
+    ):
         raise AuthError("token is malformed or not signed by this tenant")
-    return float("inf") if exp > 2**62 else float(exp)
+    return float(exp)
 
 
 def mint_token(
