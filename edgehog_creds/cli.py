@@ -30,6 +30,14 @@ DEV_TENANT = "default"
 DEV_TENANT_KEY = "default-tenant-key.pem"
 
 
+# A DATABASE_URL that does not work: down, refused, unknown database, bad password...
+DATABASE_PROBLEMS: tuple[type[BaseException], ...] = (
+    *db.DATABASE_DOWN,
+    asyncpg.PostgresError,
+    asyncpg.ClientConfigurationError,
+)
+
+
 class CliError(Exception):
     """A problem the user can fix; printed without a traceback."""
 
@@ -82,6 +90,45 @@ def cmd_tenant_create(args: argparse.Namespace, settings: Settings) -> None:
 
     tenant = asyncio.run(_with_conn(settings, create))
     print(f"created tenant {tenant.slug} ({tenant.id})")
+
+
+def cmd_tenant_list(args: argparse.Namespace, settings: Settings) -> None:
+    found = asyncio.run(_with_conn(settings, tenants.all_tenants))
+    for tenant in found:
+        print(f"{tenant.slug}\t{tenant.id}")
+    if not found:
+        print("no tenants", file=sys.stderr)
+
+
+def cmd_tenant_remove(args: argparse.Namespace, settings: Settings) -> None:
+    """Remove a tenant and everything it owns, once the slug is confirmed."""
+    if not args.yes:
+        if not sys.stdin.isatty():
+            raise CliError("removing a tenant deletes everything it owns: confirm with --yes")
+        answer = input(f"This deletes tenant {args.slug!r} and everything it owns. Type its slug: ")
+        if answer.strip() != args.slug:
+            raise CliError("not confirmed; nothing removed")
+
+    async def remove(conn: asyncpg.Connection) -> bool:
+        return await tenants.remove(conn, args.slug)
+
+    if not asyncio.run(_with_conn(settings, remove)):
+        raise CliError(f"no tenant {args.slug!r}")
+    print(f"removed tenant {args.slug}")
+
+
+MAX_TOKEN_SECONDS = 10 * 365 * 86400
+
+
+def _expiry_seconds(raw: str) -> int:
+    """`--expiry`: 0 (no expiry) to ten years, in seconds."""
+    try:
+        value = int(raw)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{raw!r} is not a whole number of seconds") from None
+    if not 0 <= value <= MAX_TOKEN_SECONDS:
+        raise argparse.ArgumentTypeError(f"must be 0 to {MAX_TOKEN_SECONDS} seconds, got {value}")
+    return value
 
 
 def cmd_token(args: argparse.Namespace, settings: Settings) -> None:
@@ -216,13 +263,33 @@ def cmd_serve(args: argparse.Namespace, settings: Settings) -> None:
     uvicorn.run(app, host=args.host, port=args.port, log_level="info", **uvicorn_options(settings))
 
 
+# The environment each command reads, shown under its --help.
+DATABASE_ENV = (
+    "environment: DATABASE_URL (unset: an embedded PostgreSQL under EDGEHOG_CREDS_DATA_DIR, "
+    "default ./.edgehog-creds)"
+)
+SERVE_ENV = (
+    DATABASE_ENV + "; EDGEHOG_CREDS_SECRET_KEY_FILE, EDGEHOG_CREDS_SECRET_KEY, "
+    "EDGEHOG_CREDS_PUBLIC_KEY, EDGEHOG_CREDS_CORS_ORIGINS, EDGEHOG_CREDS_GRAPHIQL, "
+    "EDGEHOG_CREDS_ENGINE and the other EDGEHOG_CREDS_* settings of the README's Configuration"
+)
+
+
+class _Help(argparse.ArgumentDefaultsHelpFormatter, argparse.RawDescriptionHelpFormatter):
+    """--help with each option's default."""
+
+
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="edgehog-creds", description=__doc__)
+    parser = argparse.ArgumentParser(
+        prog="edgehog-creds", description=__doc__, formatter_class=_Help
+    )
     sub = parser.add_subparsers(dest="command", required=True)
 
-    p = sub.add_parser("serve", help="migrate, then serve GraphQL")
-    p.add_argument("--host", default="127.0.0.1")
-    p.add_argument("--port", type=int, default=4000)
+    p = sub.add_parser(
+        "serve", help="migrate, then serve GraphQL", epilog=SERVE_ENV, formatter_class=_Help
+    )
+    p.add_argument("--host", default="127.0.0.1", help="address to listen on")
+    p.add_argument("--port", type=int, default=4000, help="port to listen on")
     p.add_argument(
         "--dev",
         action="store_true",
@@ -230,35 +297,60 @@ def build_parser() -> argparse.ArgumentParser:
     )
     p.set_defaults(func=cmd_serve)
 
-    p = sub.add_parser("migrate", help="apply pending SQL migrations")
+    p = sub.add_parser(
+        "migrate", help="apply pending SQL migrations", epilog=DATABASE_ENV, formatter_class=_Help
+    )
     p.set_defaults(func=cmd_migrate)
 
-    p = sub.add_parser("keygen", help="create the sealed-box key pair")
+    p = sub.add_parser("keygen", help="create the sealed-box key pair", formatter_class=_Help)
     p.add_argument("--output", required=True, help="file for the private key (mode 0600)")
     p.set_defaults(func=cmd_keygen)
 
-    p = sub.add_parser("tenant", help="manage tenants")
+    p = sub.add_parser("tenant", help="manage tenants", epilog=DATABASE_ENV, formatter_class=_Help)
     tsub = p.add_subparsers(dest="tenant_command", required=True)
-    t = tsub.add_parser("create", help="register a tenant and its JWT public key")
+    t = tsub.add_parser(
+        "create",
+        help="register a tenant and its JWT public key",
+        epilog=DATABASE_ENV,
+        formatter_class=_Help,
+    )
     t.add_argument("slug")
     t.add_argument("--public-key", required=True, help="PEM file (EC P-256 or RSA)")
     t.set_defaults(func=cmd_tenant_create)
+    t = tsub.add_parser(
+        "list", help="every tenant: slug and id", epilog=DATABASE_ENV, formatter_class=_Help
+    )
+    t.set_defaults(func=cmd_tenant_list)
+    t = tsub.add_parser(
+        "remove",
+        help="delete a tenant and everything it owns",
+        epilog=DATABASE_ENV,
+        formatter_class=_Help,
+    )
+    t.add_argument("slug")
+    t.add_argument("--yes", action="store_true", help="do not ask to type the slug again")
+    t.set_defaults(func=cmd_tenant_remove)
 
-    p = sub.add_parser("token", help="mint a tenant-user JWT")
+    p = sub.add_parser("token", help="mint a tenant-user JWT", formatter_class=_Help)
     p.add_argument("--private-key", required=True, help="the tenant's PEM private key")
-    p.add_argument("--expiry", type=int, default=86400, help="seconds (0: no expiry)")
+    p.add_argument("--expiry", type=_expiry_seconds, default=86400, help="seconds (0: no expiry)")
     p.add_argument("--subject", default=None, help="the `sub` claim, recorded as the actor")
     p.set_defaults(func=cmd_token)
 
-    p = sub.add_parser("device", help="manage devices")
+    p = sub.add_parser("device", help="manage devices", epilog=DATABASE_ENV, formatter_class=_Help)
     dsub = p.add_subparsers(dest="device_command", required=True)
-    d = dsub.add_parser("create", help="register a device; print its token once")
+    d = dsub.add_parser(
+        "create",
+        help="register a device; print its token once",
+        epilog=DATABASE_ENV,
+        formatter_class=_Help,
+    )
     d.add_argument("--tenant", required=True, help="the tenant's slug")
     d.add_argument("--device-id", required=True, help="the device's own identifier")
     d.add_argument("--name", required=True, help="its display name")
     d.set_defaults(func=cmd_device_create)
 
-    p = sub.add_parser("export-schema", help="print the GraphQL SDL")
+    p = sub.add_parser("export-schema", help="print the GraphQL SDL", formatter_class=_Help)
     p.set_defaults(func=cmd_export_schema)
     return parser
 
@@ -274,7 +366,13 @@ def main(argv: list[str] | None = None) -> int:
     except (CliError, ConfigError, db.MigrationsMissing) as exc:
         print(f"edgehog-creds: {exc}", file=sys.stderr)
         return 2
+    except DATABASE_PROBLEMS as exc:
+        # asyncpg's messages name the server and user, never the password.
+        where = "DATABASE_URL" if os.environ.get("DATABASE_URL") else "the embedded PostgreSQL"
+        print(f"edgehog-creds: cannot use {where}: {type(exc).__name__}: {exc}", file=sys.stderr)
+        return 2
     except KeyboardInterrupt:
+        print("edgehog-creds: interrupted", file=sys.stderr)
         return 130
     return 0
 

@@ -8,6 +8,7 @@ import json
 import os
 import re
 import secrets
+import signal
 import socket
 import subprocess
 import sys
@@ -219,3 +220,82 @@ def test_an_unknown_engine_is_refused_in_one_line(tmp_path):
     assert done.stderr.strip() == (
         "edgehog-creds: EDGEHOG_CREDS_ENGINE must be one of fast, strawberry, got 'turbo'"
     )
+
+
+# --- clear errors, validated input, help (issue 14, point 2) -------------------------------
+
+
+def test_a_database_url_that_does_not_work_is_one_line(tmp_path):
+    for url, says in [
+        ("postgresql://nobody@127.0.0.1:1/x", "ConnectionRefusedError"),
+        ("postgresql://postgres@127.0.0.1:1/x?sslmode=nonsense", "sslmode"),
+    ]:
+        out = run(
+            ["tenant", "list"], {"DATABASE_URL": url, "EDGEHOG_CREDS_DATA_DIR": str(tmp_path)}
+        )
+        assert out.returncode == 2, out
+        lines = out.stderr.strip().splitlines()
+        assert len(lines) == 1 and lines[0].startswith("edgehog-creds: cannot use DATABASE_URL"), (
+            lines
+        )
+        assert says in lines[0]
+        assert "Traceback" not in out.stderr
+
+
+def test_ctrl_c_is_one_line(tmp_path):
+    silent = socket.socket()
+    silent.bind(("127.0.0.1", 0))
+    silent.listen()  # accepts, never answers: the command waits for PostgreSQL
+    url = f"postgresql://postgres@127.0.0.1:{silent.getsockname()[1]}/x"
+    proc = subprocess.Popen(
+        [*CLI, "tenant", "list"],
+        env={**os.environ, "DATABASE_URL": url},
+        cwd=ROOT,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    time.sleep(2)
+    proc.send_signal(signal.SIGINT)
+    _, err = proc.communicate(timeout=30)
+    silent.close()
+    assert proc.returncode == 130, err
+    assert err.strip() == "edgehog-creds: interrupted", err
+
+
+def test_token_expiry_is_checked(tmp_path):
+    for expiry in ("-5", "ten", str(11 * 365 * 86400)):
+        out = run(["token", "--private-key", "x", "--expiry", expiry], {})
+        assert out.returncode == 2 and "--expiry" in out.stderr, out
+        assert "Traceback" not in out.stderr
+
+
+def test_help_shows_defaults_and_environment():
+    out = run(["serve", "--help"], {})
+    assert "(default: 4000)" in out.stdout and "DATABASE_URL" in out.stdout
+    assert "EDGEHOG_CREDS_SECRET_KEY_FILE" in out.stdout
+    out = run(["token", "--help"], {})
+    assert "(default: 86400)" in out.stdout
+    out = run(["tenant", "remove", "--help"], {})
+    assert "--yes" in out.stdout and "DATABASE_URL" in out.stdout
+
+
+def test_tenant_list_and_remove(tmp_path, database_url):
+    env = {"DATABASE_URL": database_url}
+    _, public = generate_tenant_key_pair()
+    (tmp_path / "k.pem").write_bytes(public)
+    slug = f"cli-{secrets.token_hex(4)}"
+    assert (
+        run(["tenant", "create", slug, "--public-key", str(tmp_path / "k.pem")], env).returncode
+        == 0
+    )
+    listed = run(["tenant", "list"], env)
+    assert listed.returncode == 0 and slug in listed.stdout
+    refused = run(["tenant", "remove", slug], env, stdin=subprocess.DEVNULL)
+    assert refused.returncode == 2 and "--yes" in refused.stderr
+    assert slug in run(["tenant", "list"], env).stdout  # nothing removed
+    removed = run(["tenant", "remove", slug, "--yes"], env)
+    assert removed.returncode == 0, removed.stderr
+    assert slug not in run(["tenant", "list"], env).stdout
+    again = run(["tenant", "remove", slug, "--yes"], env)
+    assert again.returncode == 2 and "no tenant" in again.stderr

@@ -31,3 +31,14 @@ async def create(conn: Connection | asyncpg.Pool, slug: str, jwt_public_key: str
     except asyncpg.UniqueViolationError as exc:
         raise Conflict("slug") from exc
     return Tenant(*returned(row))
+
+
+async def all_tenants(conn: Connection | asyncpg.Pool) -> list[Tenant]:
+    rows = await conn.fetch(f"SELECT {_COLUMNS} FROM tenants ORDER BY slug")
+    return [Tenant(*row) for row in rows]
+
+
+async def remove(conn: Connection | asyncpg.Pool, slug: str) -> bool:
+    """Delete a tenant and, by cascade, everything it owns; False when absent."""
+    found = await conn.fetchval("DELETE FROM tenants WHERE slug = $1 RETURNING id", slug)
+    return found is not None
