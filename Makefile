@@ -14,8 +14,11 @@ $(STAMP): pyproject.toml
 	$(BIN)/pip install --quiet -e '.[test]'
 	touch $(STAMP)
 
+HOST ?= 127.0.0.1
+PORT ?= 4000
+
 run: $(STAMP)
-	$(BIN)/edgehog-creds serve --dev
+	$(BIN)/edgehog-creds serve --dev --host $(HOST) --port $(PORT)
 
 test: $(STAMP)
 	$(BIN)/python -m pytest $(PYTEST_ARGS)

@@ -242,12 +242,28 @@ def settle_gc() -> None:
     gc.set_threshold(10_000, 10, 10)
 
 
+def _check_port_free(host: str, port: int) -> None:
+    """Say the port is taken before printing a URL and a token for it."""
+    import socket
+
+    with socket.socket(socket.AF_INET6 if ":" in host else socket.AF_INET) as probe:
+        probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        try:
+            probe.bind((host, port))
+        except OSError as exc:
+            raise CliError(
+                f"cannot listen on {host}:{port}: {exc.strerror} (another server running? "
+                "choose another with --port, or PORT=... for make run)"
+            ) from None
+
+
 def cmd_serve(args: argparse.Namespace, settings: Settings) -> None:
     import uvicorn
 
     from .app import create_app
     from .http.server import uvicorn_options
 
+    _check_port_free(args.host, args.port)
     if not settings.database_url:
         # Start the embedded server here, once, so the app and --dev share it.
         settings = dataclasses.replace(settings, database_url=_dsn(settings))

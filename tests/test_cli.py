@@ -299,3 +299,16 @@ def test_tenant_list_and_remove(tmp_path, database_url):
     assert slug not in run(["tenant", "list"], env).stdout
     again = run(["tenant", "remove", slug, "--yes"], env)
     assert again.returncode == 2 and "no tenant" in again.stderr
+
+
+def test_serve_on_a_taken_port_says_so_before_any_token(tmp_path, database_url):
+    taken = socket.socket()
+    taken.bind(("127.0.0.1", 0))
+    taken.listen()
+    port = taken.getsockname()[1]
+    env = {"DATABASE_URL": database_url, "EDGEHOG_CREDS_DATA_DIR": str(tmp_path / "data")}
+    out = run(["serve", "--dev", "--port", str(port)], env)
+    taken.close()
+    assert out.returncode == 2, out
+    assert f"cannot listen on 127.0.0.1:{port}" in out.stderr
+    assert "Bearer" not in out.stdout  # no URL and token for a server that will not run
