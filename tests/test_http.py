@@ -70,18 +70,26 @@ async def test_graphiql_is_served_to_browsers_without_a_token(tenant):
     response = await tenant.client.get(tenant.url, headers={"Accept": "text/html"})
     assert response.status_code == 200
     assert "graphiql" in response.text.lower()
-    # GraphiQL must not copy variables (passwords) into the page URL.
+    # GraphiQL keeps nothing typed: not the query or variables (an inline
+    # password) in the page URL, not the headers (the token) in storage.
     assert "updateURL({ variables" not in response.text
+    assert "updateURL({ q" not in response.text
+    assert "shouldPersistHeaders: false" in response.text
+    assert "storage: NO_STORAGE" in response.text
+    # Not a browser: how to use the URL, not an error.
     response = await tenant.client.get(tenant.url, headers={"Accept": "application/json"})
-    assert response.status_code == 405
+    assert response.status_code == 200
+    message = response.json()["message"]
+    assert "POST" in message and "Authorization: Bearer" in message and "GraphiQL" in message
 
 
 async def test_graphiql_can_be_switched_off(pool, vault, tenant):
     app = create_app(test_settings(graphiql=False), pool=pool, vault=vault)
     async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://t") as c:
         response = await c.get(tenant.url, headers={"Accept": "text/html"})
-        assert response.status_code == 405
+        assert response.status_code == 200
         assert response.headers["content-type"] == "application/json"
+        assert "GraphiQL" not in response.json()["message"]
 
 
 async def test_health_and_ready(client):

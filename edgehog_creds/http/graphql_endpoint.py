@@ -75,6 +75,18 @@ class GraphQLEndpoint:
             log_exception(exc, f"{request.method} {request.url.path}")
             return error_response(500, "something went wrong on our side", "internal")
 
+    def _usage(self, slug: str) -> str:
+        """What a GET that is not a browser's gets: how to use this URL."""
+        usage = (
+            f"This is the GraphQL API of tenant {slug!r}: POST a JSON body"
+            ' {"query": "...", "variables": {...}} with the header'
+            ' "Authorization: Bearer <token>" (a tenant user\'s JWT, or a device token).'
+            " Live updates: a websocket on this URL (graphql-transport-ws)."
+        )
+        if self.graphiql:
+            usage += " Open this URL in a browser for GraphiQL."
+        return usage
+
     async def _handle(self, request: Request) -> Response:
         pool = self.pool()
         tenant = await self.directory.find(pool, request.path_params["slug"])
@@ -83,7 +95,7 @@ class GraphQLEndpoint:
         if request.method == "GET":
             if self.graphiql and "text/html" in request.headers.get("accept", ""):
                 return HTMLResponse(self._graphiql_html)
-            return error_response(405, "send GraphQL queries with POST", "invalid")
+            return JsonResponse({"message": self._usage(tenant.slug)})
         try:
             principal = await self.authenticator.principal(
                 tenant, request.headers.get("authorization")
