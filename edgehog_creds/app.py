@@ -10,6 +10,7 @@ import time
 from collections.abc import Callable
 
 import asyncpg
+from prometheus_client import CONTENT_TYPE_LATEST
 from starlette.applications import Starlette
 from starlette.middleware import Middleware
 from starlette.middleware.cors import CORSMiddleware
@@ -31,6 +32,7 @@ from .http.graphql_ws import GraphQLWebSocket
 from .http.live import LiveSockets
 from .http.phoenix_socket import PhoenixSocket
 from .http.responses import JsonResponse, error_response
+from .metrics import Metrics
 from .runtime import Runtime
 from .vault import Vault, load_vault
 
@@ -47,6 +49,10 @@ async def on_error(request: Request, exc: Exception) -> Response:
     return error_response(500, "something went wrong on our side", "internal")
 
 
+def metrics_response(metrics: Metrics) -> Response:
+    return Response(metrics.render(), media_type=CONTENT_TYPE_LATEST)
+
+
 def create_app(
     settings: Settings,
     *,
@@ -61,6 +67,7 @@ def create_app(
     loaded = load_vault(settings) if vault is None else None
     vault = vault or loaded.vault  # type: ignore[union-attr]
     runtime = Runtime(settings, vault, pool=pool, dev_key=loaded.generated_at if loaded else None)
+    metrics = Metrics(runtime.pool, runtime.hub) if settings.metrics else None
     endpoint = GraphQLEndpoint(
         pool=runtime.pool,
         schema=build_schema(
@@ -82,6 +89,7 @@ def create_app(
         templates=ReleaseTemplates(),
         graphiql=settings.graphiql,
         body_timeout=settings.body_timeout_seconds,
+        metrics=metrics,
     )
     live = LiveSockets(
         endpoint=endpoint,
@@ -97,6 +105,8 @@ def create_app(
         Route("/health", health),
         Route("/ready", runtime.ready),
     ]
+    if metrics is not None:
+        routes.append(Route("/metrics", lambda _request: metrics_response(metrics)))
     redact_websocket_queries()
     quiet_pool_logs()
     middleware = [

@@ -23,6 +23,7 @@ class Settings:
     public_key: str | None = None
     cors_origins: tuple[str, ...] = ()
     graphiql: bool = True
+    metrics: bool = True  # GET /metrics, Prometheus' format (metrics.py)
     # How long an opened password may be reused for later payloads (0: never).
     opened_cache_seconds: float = 60.0
     # How GraphQL documents run (engine/): "fast" (default) or "strawberry".
@@ -54,7 +55,8 @@ class Settings:
             f"data_dir={str(self.data_dir)!r}, secret_key={'***' if self.secret_key else None}, "
             f"secret_key_file={str(self.secret_key_file) if self.secret_key_file else None!r}, "
             f"public_key={self.public_key!r}, cors_origins={self.cors_origins!r}, "
-            f"graphiql={self.graphiql}, opened_cache_seconds={self.opened_cache_seconds}, "
+            f"graphiql={self.graphiql}, metrics={self.metrics}, "
+            f"opened_cache_seconds={self.opened_cache_seconds}, "
             f"engine={self.engine!r}, device_online_seconds={self.device_online_seconds}, "
             f"live_max_pending={self.live_max_pending}, "
             f"live_max_subscriptions={self.live_max_subscriptions}, "
@@ -137,6 +139,7 @@ def load_settings(env: Mapping[str, str] | None = None) -> Settings:
         public_key=env.get("EDGEHOG_CREDS_PUBLIC_KEY") or None,
         cors_origins=origins,
         graphiql=_flag(env, "EDGEHOG_CREDS_GRAPHIQL", True),
+        metrics=_flag(env, "EDGEHOG_CREDS_METRICS", True),
         opened_cache_seconds=_seconds(env, "EDGEHOG_CREDS_OPENED_CACHE_SECONDS", 60.0),
         engine=_engine(env),
         device_online_seconds=_device_online_seconds(env),

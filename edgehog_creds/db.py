@@ -131,6 +131,13 @@ def migrations_dir() -> Traversable | None:
     return next((c for c in _candidates() if c.is_dir()), None)
 
 
+async def pending_migrations(conn: Connection) -> list[str]:
+    """The migrations this installation has and the database has not applied."""
+    applied = await conn.fetch("SELECT name FROM schema_migrations")
+    done = {r["name"] for r in applied}
+    return [name for name, _ in migration_files() if name not in done]
+
+
 def migration_files(sql_dir: Traversable | None = None) -> list[tuple[str, Traversable]]:
     """(name, file) of every migration, in order. Raises MigrationsMissing if none."""
     where = sql_dir if sql_dir is not None else migrations_dir()

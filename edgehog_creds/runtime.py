@@ -30,11 +30,14 @@ log = logging.getLogger("edgehog_creds")
 
 FORGET_EVERY = 5.0  # seconds between sweeps of expired opened passwords
 LISTENER_WAIT = 2.0  # seconds the start waits for the listener
-LISTENER_NAME = "edgehog-creds listener"
+LISTENER_NAME = "edgehog-creds listener"  # its application_name in pg_stat_activity
+# What makes /ready say unavailable: RuntimeError, not started yet;
+# UndefinedTableError, a database never migrated.
 NOT_READY: tuple[type[BaseException], ...] = (
     *db.DATABASE_DOWN,
     RuntimeError,
-)  # RuntimeError: not started yet  # its application_name in pg_stat_activity
+    asyncpg.UndefinedTableError,
+)
 
 
 class Runtime:
@@ -119,10 +122,17 @@ class Runtime:
             self.vault.forget_expired()
 
     async def ready(self, request: Request) -> Response:
+        """200 while the database answers and has every migration this
+        installation ships (a replica started before another one migrated, or
+        a database an older version left, is not ready)."""
         try:
             async with self.pool().acquire(timeout=2) as conn:
-                await conn.fetchval("SELECT 1", timeout=2)
+                pending = await db.pending_migrations(conn)
         except NOT_READY as exc:
             log.warning("readiness check failed: %s", type(exc).__name__)
             return JsonResponse({"status": "unavailable"}, status_code=503)
+        if pending:
+            return JsonResponse(
+                {"status": "migrations pending", "pending": pending}, status_code=503
+            )
         return JsonResponse({"status": "ready"})

@@ -506,7 +506,9 @@ async def _upgrade(
 
 async def _payload(ctx: Context, deployment_id: str) -> Any:
     payloads = PayloadService(ctx.db, ctx.device(), ctx.vault, ctx.templates)
-    return await payloads.build(from_global_id(deployment_id, DEPLOYMENT, "deployment_id"))
+    built = await payloads.build(from_global_id(deployment_id, DEPLOYMENT, "deployment_id"))
+    ctx.delivered += 1
+    return built
 
 
 async def _device_payload(info: Info[Context, None], deployment_id: strawberry.ID) -> Any:

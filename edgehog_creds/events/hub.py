@@ -103,6 +103,12 @@ class Hub:
     def subscriptions(self, tenant_id: uuid.UUID) -> int:
         return sum(m.subscriptions for m in self._mailboxes.get(tenant_id, ()))
 
+    def total_connections(self) -> int:
+        return sum(len(held) for held in self._mailboxes.values())
+
+    def total_subscriptions(self) -> int:
+        return sum(m.subscriptions for held in self._mailboxes.values() for m in held)
+
 
 class Mailbox:
     """One socket connection's subscriptions and the events waiting for them."""

@@ -25,6 +25,8 @@ class Context:
     loaders: dict[str, Any] = field(default_factory=dict)
     # A live-update socket's subscriptions (http/live.py); None over HTTP.
     mailbox: Mailbox | None = None
+    # Device payloads this request handed out (for metrics.py).
+    delivered: int = 0
     # Called once a subscription of this operation hears events (http/live.py).
     on_subscribe: Callable[[], None] | None = None
 

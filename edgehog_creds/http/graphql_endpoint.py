@@ -8,6 +8,7 @@ browser's GET.
 from __future__ import annotations
 
 import logging
+import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
@@ -25,6 +26,7 @@ from ..graphql.context import Context
 from ..graphql.errors import log_exception
 from ..graphql.execute import execute
 from ..graphql.schema import Schema
+from ..metrics import Metrics
 from ..tenants.directory import TenantDirectory
 from ..vault import Vault
 from .body import BODY_SECONDS, BodyError, read_graphql_request
@@ -32,6 +34,9 @@ from .graphiql import graphiql_html
 from .responses import JsonResponse, error_response
 
 log = logging.getLogger("edgehog_creds")
+
+# The outcome of an answer that never reached GraphQL, by its status.
+_OUTCOMES = {200: "ok", 500: "internal", 503: "unavailable"}
 
 
 @dataclass
@@ -46,6 +51,7 @@ class GraphQLEndpoint:
     templates: ReleaseTemplates
     graphiql: bool
     body_timeout: float = BODY_SECONDS
+    metrics: Metrics | None = None
 
     def __post_init__(self) -> None:
         self._graphiql_html = graphiql_html() if self.graphiql else ""
@@ -62,6 +68,21 @@ class GraphQLEndpoint:
         )
 
     async def handle(self, request: Request) -> Response:
+        start = time.perf_counter()
+        response = await self._answer(request)
+        if self.metrics is not None:
+            state = request.state
+            operation = getattr(state, "operation", "-")
+            outcome = getattr(state, "outcome", None) or _OUTCOMES.get(
+                response.status_code, "refused"
+            )
+            self.metrics.observe(operation, outcome, time.perf_counter() - start)
+            delivered = getattr(state, "delivered", 0)
+            if delivered:
+                self.metrics.payloads.inc(delivered)
+        return response
+
+    async def _answer(self, request: Request) -> Response:
         try:
             return await self._handle(request)
         except ClientDisconnect:
@@ -107,6 +128,10 @@ class GraphQLEndpoint:
         except BodyError as exc:
             return error_response(exc.status, str(exc), "invalid")
         context = self.context(tenant, principal)
+        if self.metrics is not None:
+            request.state.operation = self.metrics.operation(
+                graphql_request.operation_name, graphql_request.query
+            )
         body = await execute(
             self.schema,
             graphql_request.query,
@@ -114,4 +139,6 @@ class GraphQLEndpoint:
             graphql_request.operation_name,
             context,
         )
+        request.state.outcome = "error" if "errors" in body else "ok"
+        request.state.delivered = context.delivered
         return JsonResponse(body)
