@@ -16,7 +16,7 @@ from typing import TypeVar
 
 import asyncpg
 
-from . import db
+from . import db, logs
 from .auth import generate_tenant_key_pair, load_public_key, mint_token
 from .config import ConfigError, Settings, load_settings
 from .domain.errors import Conflict
@@ -276,7 +276,14 @@ def cmd_serve(args: argparse.Namespace, settings: Settings) -> None:
         print(json.dumps({"Authorization": f"Bearer {token}"}), "\n", flush=True)
     log.info("engine=%s", settings.engine)
     settle_gc()
-    uvicorn.run(app, host=args.host, port=args.port, log_level="info", **uvicorn_options(settings))
+    uvicorn.run(
+        app,
+        host=args.host,
+        port=args.port,
+        log_level="info",
+        log_config=args.log_config,
+        **uvicorn_options(settings),
+    )
 
 
 # The environment each command reads, shown under its --help.
@@ -372,12 +379,12 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def main(argv: list[str] | None = None) -> int:
-    logging.basicConfig(
-        level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
-    )
+    logs.configure("text")
     args = build_parser().parse_args(argv)
     try:
         settings = load_settings()
+        log_config = logs.configure(settings.log_format)
+        args.log_config = log_config
         args.func(args, settings)
     except (CliError, ConfigError, db.MigrationsMissing) as exc:
         print(f"edgehog-creds: {exc}", file=sys.stderr)

@@ -24,6 +24,7 @@ class Settings:
     cors_origins: tuple[str, ...] = ()
     graphiql: bool = True
     metrics: bool = True  # GET /metrics, Prometheus' format (metrics.py)
+    log_format: str = "text"  # or "json": one JSON object per line (logs.py)
     # How long an opened password may be reused for later payloads (0: never).
     opened_cache_seconds: float = 60.0
     # How GraphQL documents run (engine/): "fast" (default) or "strawberry".
@@ -55,7 +56,7 @@ class Settings:
             f"data_dir={str(self.data_dir)!r}, secret_key={'***' if self.secret_key else None}, "
             f"secret_key_file={str(self.secret_key_file) if self.secret_key_file else None!r}, "
             f"public_key={self.public_key!r}, cors_origins={self.cors_origins!r}, "
-            f"graphiql={self.graphiql}, metrics={self.metrics}, "
+            f"graphiql={self.graphiql}, metrics={self.metrics}, log_format={self.log_format!r}, "
             f"opened_cache_seconds={self.opened_cache_seconds}, "
             f"engine={self.engine!r}, device_online_seconds={self.device_online_seconds}, "
             f"live_max_pending={self.live_max_pending}, "
@@ -108,6 +109,13 @@ def _count(env: Mapping[str, str], name: str, default: int, high: int = 1_000_00
     return value
 
 
+def _log_format(env: Mapping[str, str]) -> str:
+    value = (env.get("EDGEHOG_CREDS_LOG_FORMAT") or "text").strip().lower()
+    if value not in ("text", "json"):
+        raise ConfigError(f"EDGEHOG_CREDS_LOG_FORMAT must be text or json, got {value!r}")
+    return value
+
+
 def _engine(env: Mapping[str, str]) -> str:
     name = (env.get("EDGEHOG_CREDS_ENGINE") or "fast").strip()
     if name not in ENGINES:
@@ -140,6 +148,7 @@ def load_settings(env: Mapping[str, str] | None = None) -> Settings:
         cors_origins=origins,
         graphiql=_flag(env, "EDGEHOG_CREDS_GRAPHIQL", True),
         metrics=_flag(env, "EDGEHOG_CREDS_METRICS", True),
+        log_format=_log_format(env),
         opened_cache_seconds=_seconds(env, "EDGEHOG_CREDS_OPENED_CACHE_SECONDS", 60.0),
         engine=_engine(env),
         device_online_seconds=_device_online_seconds(env),

@@ -312,3 +312,59 @@ def test_serve_on_a_taken_port_says_so_before_any_token(tmp_path, database_url):
     assert out.returncode == 2, out
     assert f"cannot listen on 127.0.0.1:{port}" in out.stderr
     assert "Bearer" not in out.stdout  # no URL and token for a server that will not run
+
+
+def test_json_logs_carry_the_request_and_no_secret(tmp_path, empty_database):
+    port = free_port()
+    log_file = tmp_path / "serve.log"
+    env = {
+        **os.environ,
+        "DATABASE_URL": empty_database,
+        "EDGEHOG_CREDS_DATA_DIR": str(tmp_path / "data"),
+        "EDGEHOG_CREDS_LOG_FORMAT": "json",
+    }
+    with log_file.open("w") as sink:
+        proc = subprocess.Popen(
+            [*CLI, "serve", "--dev", "--port", str(port)],
+            env=env,
+            cwd=ROOT,
+            stdout=subprocess.PIPE,
+            stderr=sink,
+            text=True,
+        )
+        try:
+            token = None
+            deadline = time.monotonic() + 30
+            while time.monotonic() < deadline and token is None:
+                if m := re.search(r'"Bearer ([^"]+)"', proc.stdout.readline()):
+                    token = m.group(1)
+            assert token, log_file.read_text()[-2000:]
+            url = f"http://127.0.0.1:{port}/tenants/default/api"
+            for _ in range(100):
+                try:
+                    httpx.get(f"http://127.0.0.1:{port}/health")
+                    break
+                except httpx.TransportError:
+                    time.sleep(0.1)
+            password = "json-log-secret-pw"
+            query = (
+                "mutation Keep($p: String!) { createImageCredentials(input: "
+                '{label: "j", username: "u", password: $p}) { result { id } } }'
+            )
+            response = httpx.post(
+                url,
+                json={"query": query, "variables": {"p": password}},
+                headers={"Authorization": f"Bearer {token}"},
+            )
+            assert response.status_code == 200, response.text
+        finally:
+            proc.terminate()
+            proc.wait(10)
+    lines = [json.loads(line) for line in log_file.read_text().splitlines() if line.strip()]
+    access = [line for line in lines if line.get("path") == "/tenants/default/api"]
+    assert access, lines
+    (post,) = [line for line in access if line.get("method") == "POST"]
+    assert post["status"] == 200 and post["tenant"] == "default" and post["operation"] == "Keep"
+    assert len(post["request_id"]) == 16 and post["duration_ms"] >= 0
+    text = log_file.read_text()
+    assert password not in text and token not in text

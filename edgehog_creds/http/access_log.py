@@ -9,9 +9,12 @@ token of Edgehog's socket URL: `redact_websocket_queries` cuts it off there.
 from __future__ import annotations
 
 import logging
+import secrets
 import time
 
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+from ..logs import REQUEST
 
 UVICORN_LOG = "uvicorn.error"
 
@@ -30,6 +33,8 @@ class AccessLog:
             return
         start = time.perf_counter()
         status = 0
+        # Every line logged while this request runs carries its id (logs.py).
+        token = REQUEST.set({"request_id": secrets.token_hex(8)})
 
         async def send_wrapper(message: Message) -> None:
             nonlocal status
@@ -52,7 +57,14 @@ class AccessLog:
                 (scope["method"], scope["path"], status, (time.perf_counter() - start) * 1000),
                 None,
             )
+            record.http = {
+                "method": scope["method"],
+                "path": scope["path"],
+                "status": status,
+                "duration_ms": round((time.perf_counter() - start) * 1000, 1),
+            }
             self.log.handle(record)
+            REQUEST.reset(token)
 
     async def _websocket(self, scope: Scope, receive: Receive, send: Send) -> None:
         start = time.perf_counter()

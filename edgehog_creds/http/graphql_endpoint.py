@@ -17,6 +17,7 @@ import asyncpg
 from starlette.requests import ClientDisconnect, Request
 from starlette.responses import HTMLResponse, Response
 
+from .. import logs
 from ..auth import Authenticator, AuthError
 from ..db import DATABASE_DOWN, Database
 from ..deployments.payload import ReleaseTemplates
@@ -113,6 +114,7 @@ class GraphQLEndpoint:
         tenant = await self.directory.find(pool, request.path_params["slug"])
         if tenant is None:
             return error_response(404, "no such tenant", "not_found")
+        logs.note(tenant=tenant.slug)
         if request.method == "GET":
             if self.graphiql and "text/html" in request.headers.get("accept", ""):
                 return HTMLResponse(self._graphiql_html)
@@ -132,6 +134,7 @@ class GraphQLEndpoint:
             request.state.operation = self.metrics.operation(
                 graphql_request.operation_name, graphql_request.query
             )
+            logs.note(operation=request.state.operation)
         body = await execute(
             self.schema,
             graphql_request.query,
