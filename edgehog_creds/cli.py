@@ -281,7 +281,7 @@ def cmd_serve(args: argparse.Namespace, settings: Settings) -> None:
         host=args.host,
         port=args.port,
         log_level="info",
-        log_config=args.log_config,
+        log_config=logs.uvicorn_log_config(settings.log_format),
         **uvicorn_options(settings),
     )
 
@@ -383,8 +383,7 @@ def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     try:
         settings = load_settings()
-        log_config = logs.configure(settings.log_format)
-        args.log_config = log_config
+        logs.configure(settings.log_format)
         args.func(args, settings)
     except (CliError, ConfigError, db.MigrationsMissing) as exc:
         print(f"edgehog-creds: {exc}", file=sys.stderr)

@@ -50,16 +50,20 @@ class JsonFormatter(logging.Formatter):
         return orjson.dumps(line).decode()
 
 
-def configure(log_format: str) -> dict[str, Any] | None:
-    """Set up the root logger; returns the `log_config` uvicorn should take
-    (None: leave its loggers to the root's handler, in JSON)."""
+def configure(log_format: str) -> None:
+    """Set up the root logger."""
     handler = logging.StreamHandler(sys.stderr)
     handler.setFormatter(JsonFormatter() if log_format == "json" else logging.Formatter(TEXT))
     root = logging.getLogger()
     root.handlers[:] = [handler]
     root.setLevel(logging.INFO)
-    if log_format != "json":
-        from uvicorn.config import LOGGING_CONFIG
 
-        return LOGGING_CONFIG
-    return None
+
+def uvicorn_log_config(log_format: str) -> dict[str, Any] | None:
+    """The `log_config` uvicorn should take: its own for text; None for JSON,
+    which leaves its loggers to the root's JSON handler."""
+    if log_format == "json":
+        return None
+    from uvicorn.config import LOGGING_CONFIG
+
+    return LOGGING_CONFIG

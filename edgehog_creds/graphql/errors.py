@@ -110,6 +110,7 @@ def format_errors(
     errors: list[GraphQLError], variables: dict[str, Any] | None
 ) -> list[dict[str, Any]]:
     out: list[dict[str, Any]] = []
+    down: list[Any] = []  # the fields a lost database failed: logged once below
     for err in errors:
         original = err.original_error
         if isinstance(original, DomainErrors):
@@ -117,7 +118,7 @@ def format_errors(
         elif isinstance(original, DomainError):
             out.append(domain_error(original, err.path))
         elif isinstance(original, DATABASE_DOWN):
-            log.error("database unavailable in field %s: %s", err.path, type(original).__name__)
+            down.append((err.path, type(original).__name__))
             out.append(
                 domain_error(Unavailable("the database is unavailable; try again"), err.path)
             )
@@ -139,6 +140,9 @@ def format_errors(
                 # the message (which names the argument or variable).
                 item.update(invalid(item["message"]))
             out.append(item)
+    if down:
+        # One line per request, however many fields the outage failed.
+        log.error("database unavailable in %d field(s), first %s: %s", len(down), *down[0])
     return out
 
 

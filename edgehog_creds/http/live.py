@@ -33,16 +33,12 @@ from ..db import DATABASE_DOWN
 from ..domain.principal import TenantUser
 from ..domain.tenant import Tenant
 from ..events.hub import Hub, LimitReached, Mailbox
-from ..graphql.errors import format_errors, log_exception
+from ..graphql.errors import format_errors, internal_error, log_exception
 from .graphql_endpoint import GraphQLEndpoint
 
 log = logging.getLogger("edgehog_creds.live")
 
 OPERATIONS = (OperationType.QUERY, OperationType.MUTATION, OperationType.SUBSCRIPTION)
-INTERNAL = {
-    "data": None,
-    "errors": [{"message": "something went wrong on our side", "code": "internal"}],
-}
 LISTENING_WAIT = 2.0  # seconds a new socket waits for the process to hear announcements
 
 
@@ -199,7 +195,7 @@ class Session:
                 if self.websocket.application_state == WebSocketState.CONNECTED:
                     log_exception(exc, "live update")
                 if not first.done():
-                    first.set_result(INTERNAL)
+                    first.set_result({"data": None, "errors": [internal_error(None)]})
             finally:
                 if self.running.get(key) is task:
                     del self.running[key]
