@@ -31,7 +31,7 @@ from starlette.routing import Route
 
 from edgehog_creds import db
 from edgehog_creds.audit import store as audit
-from edgehog_creds.cli import settle_gc
+from edgehog_creds.serving import settle_gc
 from edgehog_creds.config import load_settings
 from edgehog_creds.credentials import store
 from edgehog_creds.deployments.payload import ReleaseTemplates

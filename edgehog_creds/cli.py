@@ -5,7 +5,6 @@ from __future__ import annotations
 import argparse
 import asyncio
 import dataclasses
-import gc
 import json
 import logging
 import os
@@ -226,22 +225,6 @@ def ensure_dev_tenant(settings: Settings) -> str:
     return mint_token(private_pem, expiry_seconds=7 * 86400, subject="dev")
 
 
-def settle_gc() -> None:
-    """The cyclic GC set for a long-running server; call it just before serving.
-
-    Everything built so far (schema, app, imports) lives for the whole
-    process: frozen, no collection rescans it. And the youngest generation is
-    collected after 10,000 net allocations instead of 700. A request leaves no
-    cycles behind (tests/test_execution.py), but eight concurrent payload
-    requests hold a few thousand objects between them, so at 700 a collection
-    ran every other request, each promoting whatever the requests still held
-    (4 % of the CPU in-process); at 10,000, a handful run in 2,000 payloads.
-    """
-    gc.collect()
-    gc.freeze()
-    gc.set_threshold(10_000, 10, 10)
-
-
 def _check_port_free(host: str, port: int) -> None:
     """Say the port is taken before printing a URL and a token for it."""
     import socket
@@ -258,32 +241,34 @@ def _check_port_free(host: str, port: int) -> None:
 
 
 def cmd_serve(args: argparse.Namespace, settings: Settings) -> None:
-    import uvicorn
-
-    from .app import create_app
-    from .http.server import uvicorn_options
+    from .serving import serve
+    from .vault import load_vault
 
     _check_port_free(args.host, args.port)
     if not settings.database_url:
-        # Start the embedded server here, once, so the app and --dev share it.
+        # Start the embedded server here, once, so the app, --dev and every worker share it.
         settings = dataclasses.replace(settings, database_url=_dsn(settings))
     token = ensure_dev_tenant(settings) if args.dev else None
-    app = create_app(settings)
+    load_vault(settings)  # a bad key says so here, and a dev key is made once, not per worker
     url = f"http://{args.host}:{args.port}/tenants/{DEV_TENANT}/api"
     if token:
         print(f"\nGraphiQL:  {url}", flush=True)
         print("Headers (paste into GraphiQL's Headers tab):", flush=True)
         print(json.dumps({"Authorization": f"Bearer {token}"}), "\n", flush=True)
-    log.info("engine=%s", settings.engine)
-    settle_gc()
-    uvicorn.run(
-        app,
-        host=args.host,
-        port=args.port,
-        log_level="info",
-        log_config=logs.uvicorn_log_config(settings.log_format),
-        **uvicorn_options(settings),
-    )
+    log.info("engine=%s workers=%d", settings.engine, args.workers)
+    serve(settings, args.host, args.port, args.workers)
+
+
+def _workers(raw: str) -> int:
+    from .serving import MAX_WORKERS
+
+    try:
+        n = int(raw)
+    except ValueError:
+        n = 0
+    if not 1 <= n <= MAX_WORKERS:
+        raise argparse.ArgumentTypeError(f"a number of processes from 1 to {MAX_WORKERS}")
+    return n
 
 
 # The environment each command reads, shown under its --help.
@@ -317,6 +302,12 @@ def build_parser() -> argparse.ArgumentParser:
         "--dev",
         action="store_true",
         help="create the 'default' tenant and its key in the data directory; print a token",
+    )
+    p.add_argument(
+        "--workers",
+        type=_workers,
+        default=1,
+        help="processes serving on the one port (about one per core); see the README's Scaling",
     )
     p.set_defaults(func=cmd_serve)
 

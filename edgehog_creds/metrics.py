@@ -11,21 +11,27 @@ What is counted, and why its labels are bounded:
   `outcome`: ok, error (GraphQL errors in the answer), refused (4xx),
   unavailable (503), internal (500);
 - `edgehog_creds_device_payloads_total`: device payloads handed out;
-- at scrape time: the database pool's size and idle connections, live-update
-  sockets and subscriptions.
+- the database pool's size and idle connections, live-update sockets and
+  subscriptions: sampled at each scrape.
 
 No tenant, token, id or value is ever a label.
+
+Under `serve --workers N` (serving.py), PROMETHEUS_MULTIPROC_DIR is set and
+prometheus-client keeps every worker's values in files there; a scrape, on
+whichever worker it lands, adds them all up. The gauges are then each live
+worker's last sample (taken at its scrapes and after each of its requests),
+summed.
 """
 
 from __future__ import annotations
 
+import os
 import re
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 
 import asyncpg
-from prometheus_client import CollectorRegistry, Counter, Histogram, generate_latest
-from prometheus_client.core import GaugeMetricFamily
-from prometheus_client.registry import Collector
+from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram, generate_latest
+from prometheus_client.multiprocess import MultiProcessCollector
 
 from .events.hub import Hub
 
@@ -54,7 +60,21 @@ class Metrics:
             "Device payloads handed out (each with its Docker auths).",
             registry=self.registry,
         )
-        self.registry.register(_AtScrape(pool, hub))
+        self._pool = pool
+        self._hub = hub
+        self.pool_size, self.pool_idle, self.live_sockets, self.live_subscriptions = (
+            Gauge(name, doc, registry=self.registry, multiprocess_mode="livesum")
+            for name, doc in (
+                ("edgehog_creds_db_pool_connections", "Connections the database pool holds."),
+                (
+                    "edgehog_creds_db_pool_idle_connections",
+                    "Connections of the pool waiting for work.",
+                ),
+                ("edgehog_creds_live_connections", "Live-update sockets open."),
+                ("edgehog_creds_live_subscriptions", "Subscriptions of those sockets."),
+            )
+        )
+        self._shared_dir = os.environ.get("PROMETHEUS_MULTIPROC_DIR")
         self._operations: set[str] = set()
 
     def operation(self, operation_name: str | None, query: str | None) -> str:
@@ -75,39 +95,23 @@ class Metrics:
     def observe(self, operation: str, outcome: str, seconds: float) -> None:
         self.requests.labels(operation, outcome).inc()
         self.seconds.labels(operation).observe(seconds)
+        if self._shared_dir:
+            self._sample()  # other workers' scrapes see this one's gauges too
 
     def render(self) -> bytes:
-        return generate_latest(self.registry)
+        self._sample()
+        if not self._shared_dir:
+            return generate_latest(self.registry)
+        every_worker = CollectorRegistry()
+        MultiProcessCollector(every_worker, self._shared_dir)  # type: ignore[no-untyped-call]
+        return generate_latest(every_worker)
 
-
-class _AtScrape(Collector):
-    def __init__(self, pool: Callable[[], asyncpg.Pool], hub: Hub) -> None:
-        self._pool = pool
-        self._hub = hub
-
-    def collect(self) -> Iterator[GaugeMetricFamily]:
+    def _sample(self) -> None:
         try:
             pool = self._pool()
         except RuntimeError:  # not started
             pool = None
-        if pool is not None:
-            yield GaugeMetricFamily(
-                "edgehog_creds_db_pool_connections",
-                "Connections the database pool holds.",
-                value=pool.get_size(),
-            )
-            yield GaugeMetricFamily(
-                "edgehog_creds_db_pool_idle_connections",
-                "Connections of the pool waiting for work.",
-                value=pool.get_idle_size(),
-            )
-        yield GaugeMetricFamily(
-            "edgehog_creds_live_connections",
-            "Live-update sockets open on this process.",
-            value=self._hub.total_connections(),
-        )
-        yield GaugeMetricFamily(
-            "edgehog_creds_live_subscriptions",
-            "Subscriptions of those sockets.",
-            value=self._hub.total_subscriptions(),
-        )
+        self.pool_size.set(pool.get_size() if pool is not None else 0)
+        self.pool_idle.set(pool.get_idle_size() if pool is not None else 0)
+        self.live_sockets.set(self._hub.total_connections())
+        self.live_subscriptions.set(self._hub.total_subscriptions())

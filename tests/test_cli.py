@@ -19,7 +19,7 @@ import httpx
 import pytest
 
 from edgehog_creds.auth import generate_tenant_key_pair
-from edgehog_creds.cli import settle_gc
+from edgehog_creds.serving import settle_gc
 
 from .conftest import ROOT, with_database
 

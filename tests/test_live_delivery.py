@@ -140,7 +140,7 @@ async def test_a_lost_listener_reconnects_and_subscribers_hear_again(app, addres
 
 
 async def start_server(
-    database_url: str, secret_key: str, tmp: str
+    database_url: str, secret_key: str, tmp: str, *serve_args: str
 ) -> tuple[subprocess.Popen[str], str]:
     port = free_port()
     env = {
@@ -150,7 +150,7 @@ async def start_server(
         "EDGEHOG_CREDS_DATA_DIR": tmp,
     }
     proc = subprocess.Popen(
-        [*CLI, "serve", "--port", str(port)],
+        [*CLI, "serve", "--port", str(port), *serve_args],
         env=env,
         cwd=ROOT,
         stdout=subprocess.DEVNULL,
