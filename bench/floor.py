@@ -31,7 +31,6 @@ from starlette.routing import Route
 
 from edgehog_creds import db
 from edgehog_creds.audit import store as audit
-from edgehog_creds.serving import settle_gc
 from edgehog_creds.config import load_settings
 from edgehog_creds.credentials import store
 from edgehog_creds.deployments.payload import ReleaseTemplates
@@ -42,6 +41,7 @@ from edgehog_creds.domain.listing import ListQuery, PageRequest, Sort
 from edgehog_creds.domain.principal import Device
 from edgehog_creds.domain.secret import Secret
 from edgehog_creds.domain.tenant import Tenant
+from edgehog_creds.serving import settle_gc
 from edgehog_creds.store import pages
 from edgehog_creds.tenants import store as tenants
 from edgehog_creds.vault import Vault, load_vault

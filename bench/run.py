@@ -73,9 +73,10 @@ CONNECTIONS = int(os.environ.get("BENCH_CONNECTIONS", "8"))
 THREADS = 1  # one wrk thread drives 8 connections easily; leaves a core for the rest
 ROUNDS = int(os.environ.get("BENCH_ROUNDS", "2"))  # timed slices per side, interleaved
 # A subset while working on one scenario; `make bench` runs them all.
-SCENARIOS = ("list", "create", "payload", "live")
+SCENARIOS = ("list", "create", "payload", "workers", "live")
 ONLY = os.environ.get("BENCH_ONLY", ",".join(SCENARIOS)).split(",")
-PEER_SCENARIOS = {"list", "create", "payload"}  # those that need wrk, PostGraphile and the floor
+# Those that need wrk, PostGraphile and the floor.
+PEER_SCENARIOS = {"list", "create", "payload", "workers"}
 LIVE_SUBSCRIBERS = int(os.environ.get("BENCH_LIVE_SUBSCRIBERS", "50"))
 LIVE_RATE = float(os.environ.get("BENCH_LIVE_RATE", "50"))  # creates/s, one after another
 LIVE_WARMUP = 1.0  # s of creates before the timed ones, in the same stream
@@ -280,14 +281,30 @@ class Server:
     proc: subprocess.Popen
     base: str  # http://127.0.0.1:PORT
 
+    def pids(self) -> list[int]:
+        """The process and its live children (`serve --workers N`'s workers)."""
+        children = []
+        for stat in Path("/proc").glob("[0-9]*/stat"):
+            with contextlib.suppress(OSError, IndexError, ValueError):
+                if int(stat.read_text().rpartition(")")[2].split()[1]) == self.proc.pid:
+                    children.append(int(stat.parent.name))
+        return [self.proc.pid, *children]
+
     def cpu_seconds(self) -> float:
-        """User + system CPU the process has used so far (/proc/PID/stat)."""
-        fields = Path(f"/proc/{self.proc.pid}/stat").read_text().rpartition(")")[2].split()
-        return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+        """User + system CPU the process and its workers have used so far (/proc/PID/stat)."""
+        ticks = 0
+        for pid in self.pids():
+            with contextlib.suppress(OSError):
+                fields = Path(f"/proc/{pid}/stat").read_text().rpartition(")")[2].split()
+                ticks += int(fields[11]) + int(fields[12])
+        return ticks / os.sysconf("SC_CLK_TCK")
 
     def rss_mb(self) -> float:
-        status = Path(f"/proc/{self.proc.pid}/status").read_text()
-        kb = int(re.search(r"^VmRSS:\s+(\d+) kB", status, re.M).group(1))
+        kb = 0
+        for pid in self.pids():
+            with contextlib.suppress(OSError):
+                status = Path(f"/proc/{pid}/status").read_text()
+                kb += int(re.search(r"^VmRSS:\s+(\d+) kB", status, re.M).group(1))
         return round(kb / 1024, 1)
 
 
@@ -333,7 +350,7 @@ def serving(name: str, cmd: list[str], env: dict[str, str], cwd: Path = ROOT) ->
 
 
 def our_server(
-    fx: Fixture, name: str = "ours", **settings: str
+    fx: Fixture, name: str = "ours", args: tuple[str, ...] = (), **settings: str
 ) -> contextlib.AbstractContextManager[Server]:
     cli = Path(sys.executable).with_name("edgehog-creds")
     env = {
@@ -343,7 +360,8 @@ def our_server(
         "EDGEHOG_CREDS_GRAPHIQL": "0",
         **settings,
     }
-    return serving(name, [str(cli), "serve", "--host", "127.0.0.1", "--port", "{port}"], env)
+    cmd = [str(cli), "serve", "--host", "127.0.0.1", "--port", "{port}", *args]
+    return serving(name, cmd, env)
 
 
 def floor_server(fx: Fixture) -> contextlib.AbstractContextManager[Server]:
@@ -644,6 +662,30 @@ def scenario_create(s: Servers, fx: Fixture) -> dict:
         loads["ours"], loads["PostGraphile"], loads["floor"], s.ours.rss_mb(),
         sides=sides_detail(**loads),
     )
+
+
+def scenario_workers(s: Servers, fx: Fixture) -> dict:
+    """The list scenario on `serve` (one process) and on `serve --workers 2`,
+    side by side: what a second process buys on this machine, where wrk and
+    PostgreSQL share the same two cores."""
+    with our_server(fx, "ours-2-workers", args=("--workers", "2")) as two:
+        one_side = Side("1 worker", our_url(s), bearer(fx.token), gql_body(OUR_LIST), s.ours)
+        two_side = Side(
+            "2 workers", f"{two.base}/tenants/{TENANT}/api", bearer(fx.token), gql_body(OUR_LIST),
+            two,
+        )
+        for side in (one_side, two_side):
+            check_list(side, fx)
+        loads = measure([one_side, two_side], "workers")
+        rss = two.rss_mb()
+    one, both = loads["1 worker"], loads["2 workers"]
+    return {
+        "unit": "req/s", "service": round(both.rps, 1), "peer": None, "floor": None,
+        "ratio": None, "p50_ms": round(both.p50_ms, 2), "p99_ms": round(both.p99_ms, 2),
+        "rss_mb": rss, "one_worker": round(one.rps, 1), "one_worker_p99_ms": round(one.p99_ms, 2),
+        "workers_ratio": ratio(both.rps, one.rps), "sides": sides_detail(**{
+            "one_worker": one, "two_workers": both}),
+    }
 
 
 def scenario_memory(ours_server: Server, s: Servers | None) -> dict:
@@ -999,6 +1041,11 @@ def table(results: dict[str, dict]) -> str:
                     lines.append(f"{'':<9}   " + "; ".join(
                         f"{n} ({v['subscribers']} subscribers): p50 {fmt(v['p50_ms'], '.2f')} "
                         f"p99 {fmt(v['p99_ms'], '.2f')} ms" for n, v in f["by_server"].items()))
+        if "workers_ratio" in r:
+            lines.append(f"{'':<9} the list with serve --workers 2: {r['service']:.1f} req/s, "
+                         f"with one process {r['one_worker']:.1f} req/s (p99 "
+                         f"{r['one_worker_p99_ms']:.2f} ms): 2 workers / 1 = "
+                         f"{fmt(r['workers_ratio'], '.2f')}")
         if "no_reuse_per_s" in r:
             lines.append(f"{'':<9} ours with EDGEHOG_CREDS_OPENED_CACHE_SECONDS=0: "
                          f"{r['no_reuse_per_s']:.1f} req/s, p99 {r['no_reuse_p99_ms']:.1f} ms; "
@@ -1061,6 +1108,7 @@ def main() -> None:
                 "list": lambda: scenario_list(s, fx),
                 "create": lambda: scenario_create(s, fx),
                 "payload": lambda: scenario_payload(s, fx),
+                "workers": lambda: scenario_workers(s, fx),
             }
         results = {name: step(name, run) for name, run in scenarios.items() if name in ONLY}
         # Before live updates, so that it stays comparable with runs before them.
