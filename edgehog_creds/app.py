@@ -27,6 +27,7 @@ from .graphql.errors import log_exception
 from .graphql.limits import QueryLimits
 from .graphql.schema import build_schema, may_keep
 from .http.access_log import AccessLog, redact_websocket_queries
+from .http.graphiql import ASSETS_ROUTE, graphiql_asset
 from .http.graphql_endpoint import GraphQLEndpoint
 from .http.graphql_ws import GraphQLWebSocket
 from .http.live import LiveSockets
@@ -105,6 +106,8 @@ def create_app(
         Route("/health", health),
         Route("/ready", runtime.ready),
     ]
+    if settings.graphiql:
+        routes.append(Route(ASSETS_ROUTE, graphiql_asset))  # the page's scripts and styles
     if metrics is not None:
         routes.append(Route("/metrics", lambda _request: metrics_response(metrics)))
     redact_websocket_queries()

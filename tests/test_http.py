@@ -90,6 +90,9 @@ async def test_graphiql_can_be_switched_off(pool, vault, tenant):
         assert response.status_code == 200
         assert response.headers["content-type"] == "application/json"
         assert "GraphiQL" not in response.json()["message"]
+        # Nor are its files.
+        response = await c.get("/graphiql/assets/react-18.2.0.min.js")
+        assert response.status_code == 404
 
 
 async def test_health_and_ready(client):
