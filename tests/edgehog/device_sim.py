@@ -326,3 +326,31 @@ async def run_device(
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(stop.wait(), interval)
         return device
+
+
+def main() -> None:
+    """`python -m tests.edgehog.device_sim API_URL DEVICE_TOKEN`: be that device
+    until interrupted (the README's story runs one in the background)."""
+    import argparse
+    import signal
+    from urllib.parse import urlsplit
+
+    parser = argparse.ArgumentParser(prog="python -m tests.edgehog.device_sim")
+    parser.add_argument("api", help="the tenant's API URL, http://host:port/tenants/<slug>/api")
+    parser.add_argument("token", help="the device's token")
+    args = parser.parse_args()
+    url = urlsplit(args.api)
+    slug = url.path.removeprefix("/tenants/").removesuffix("/api").strip("/")
+
+    async def run() -> None:
+        stop = asyncio.Event()
+        loop = asyncio.get_running_loop()
+        for sig in (signal.SIGINT, signal.SIGTERM):
+            loop.add_signal_handler(sig, stop.set)
+        await run_device(f"{url.scheme}://{url.netloc}", slug, args.token, stop)
+
+    asyncio.run(run())
+
+
+if __name__ == "__main__":
+    main()
