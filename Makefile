@@ -11,7 +11,7 @@ STAMP := $(VENV)/.installed
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install --quiet --upgrade pip
-	$(BIN)/pip install --quiet -e '.[test]'
+	$(BIN)/pip install --quiet -e '.[dev,test]'
 	touch $(STAMP)
 
 HOST ?= 127.0.0.1
@@ -45,5 +45,12 @@ edgehog-compat: $(STAMP)
 	$(if $(EDGEHOG),,$(error EDGEHOG=<path to an Edgehog checkout> is required))
 	$(BIN)/python -m tests.edgehog.compat $(EDGEHOG) -v
 
+# Stops the embedded PostgreSQL servers (make run's, make test's) first: removing
+# their binaries (in the venv) or data under a running server leaves it running,
+# orphaned. A failed stop stops here, before anything is removed.
 clean:
+	if [ -x $(BIN)/edgehog-creds ]; then \
+	    $(BIN)/edgehog-creds dev stop && \
+	    EDGEHOG_CREDS_DATA_DIR=.edgehog-creds-test $(BIN)/edgehog-creds dev stop; \
+	fi
 	rm -rf $(VENV) .edgehog-creds-test

@@ -9,19 +9,26 @@ import json
 import logging
 import os
 import sys
+import uuid
 from collections.abc import Awaitable, Callable
+from datetime import datetime
 from pathlib import Path
-from typing import TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 
 import asyncpg
 
 from . import db, logs
 from .auth import generate_tenant_key_pair, load_public_key, mint_token
 from .config import ConfigError, Settings, load_settings
-from .domain.errors import Conflict
+from .devices.model import ENTITY as DEVICE
+from .domain.errors import Conflict, DomainError, DomainErrors
 from .domain.tenant import SLUG, Tenant
 from .tenants import store as tenants
 from .vault import encode_key, generate_private_key_file
+
+if TYPE_CHECKING:
+    from .devices.model import Device
+    from .devices.service import DevicesService
 
 log = logging.getLogger("edgehog_creds")
 T = TypeVar("T")
@@ -141,48 +148,278 @@ def cmd_token(args: argparse.Namespace, settings: Settings) -> None:
         raise CliError(f"{args.private_key}: not an EC P-256 or RSA private key in PEM") from exc
 
 
+# --- devices: through DevicesService, as the GraphQL API, so the same rules apply ---
+
+
+def _domain_message(exc: DomainError | DomainErrors) -> str:
+    """A service's refusal in one line, fields in the API's spelling."""
+    from .graphql.errors import api_field
+
+    problems = exc.errors if isinstance(exc, DomainErrors) else [exc]
+    return "; ".join(
+        f"{api_field(e.field) if e.field else ''} {e.short_message}".strip() for e in problems
+    )
+
+
+async def _with_devices(
+    settings: Settings, slug: str, fn: Callable[[DevicesService], Awaitable[T]]
+) -> T:
+    """Run `fn` with the devices service of tenant `slug`, acting as the user `cli`."""
+    from .devices.service import DevicesService
+    from .domain.principal import TenantUser
+
+    dsn = _dsn(settings)
+    await db.migrate_dsn(dsn)
+    pool = await db.create_pool(dsn, min_size=1, max_size=1)
+    try:
+        tenant = await tenants.get_by_slug(pool, slug)
+        if tenant is None:
+            raise CliError(f"no tenant {slug!r}")
+        # Recorded in the audit trail as the actor, as a JWT's `sub` would be.
+        user = TenantUser(tenant, "cli")
+        try:
+            return await fn(DevicesService(db.Database(pool), user))
+        except (DomainError, DomainErrors) as exc:
+            raise CliError(_domain_message(exc)) from exc
+    finally:
+        await pool.close()
+
+
+async def _find_device(devices: DevicesService, device_id: str) -> Device:
+    from .domain.listing import Cmp, ListQuery, PageRequest
+
+    # Trimmed as `device create` stores it.
+    wanted = ListQuery(Cmp("device_id", "eq", device_id.strip()))
+    page = await devices.list_devices(wanted, PageRequest(first=1))
+    if not page.items:
+        raise CliError(f"no device {device_id.strip()!r} in tenant {devices.user.tenant.slug}")
+    return page.items[0]
+
+
+async def _system_model_id(devices: DevicesService, handle: str) -> uuid.UUID:
+    from .domain.listing import Cmp, ListQuery, PageRequest
+    from .systemmodels.service import SystemModelsService
+
+    models = SystemModelsService(devices.db, devices.user)
+    page = await models.list_system_models(
+        ListQuery(Cmp("handle", "eq", handle)), PageRequest(first=1)
+    )
+    if not page.items:
+        raise CliError(f"no system model with handle {handle!r}")
+    return page.items[0].id
+
+
+async def _all_devices(devices: DevicesService) -> list[Device]:
+    from .domain.listing import MAX_PAGE, ListQuery, PageRequest
+
+    found: list[Device] = []
+    after = None
+    while True:
+        page = await devices.list_devices(ListQuery(), PageRequest(first=MAX_PAGE, after=after))
+        found += page.items
+        if not page.has_next_page:
+            return found
+        after = page.end_cursor
+
+
+async def _described(devices: DevicesService, found: list[Device]) -> list[dict[str, Any]]:
+    """Each device as the API names its fields, with its tags and system model's handle."""
+    from .domain.listing import MAX_PAGE, ListQuery, PageRequest
+    from .graphql.relay import to_global_id
+    from .systemmodels.service import SystemModelsService
+
+    ids = [d.id for d in found]
+    tags: dict[uuid.UUID, list[str]] = {}
+    for start in range(0, len(ids), MAX_PAGE):
+        chunk = ids[start : start + MAX_PAGE]
+        pages = await devices.tags_of(chunk, ListQuery(), PageRequest(first=MAX_PAGE))
+        for id, page in zip(chunk, pages, strict=True):
+            tags[id] = [t.name for t in page.items]
+            while page.has_next_page:  # more tags than a page holds: rare
+                (page,) = await devices.tags_of(
+                    [id], ListQuery(), PageRequest(first=MAX_PAGE, after=page.end_cursor)
+                )
+                tags[id] += [t.name for t in page.items]
+    model_ids = list({d.system_model_id for d in found if d.system_model_id})
+    models = await SystemModelsService(devices.db, devices.user).get_many(model_ids)
+
+    def when(at: datetime | None) -> str | None:
+        return at.isoformat() if at else None
+
+    # Never the token: a Device holds none (only its hash is stored).
+    return [
+        {
+            "id": to_global_id(DEVICE, d.id),
+            "deviceId": d.device_id,
+            "name": d.name,
+            "online": d.online,
+            "tags": tags[d.id],
+            "systemModel": models[d.system_model_id].handle if d.system_model_id else None,
+            "lastConnection": when(d.last_connection),
+            "lastDisconnection": when(d.last_disconnection),
+            "insertedAt": when(d.inserted_at),
+        }
+        for d in found
+    ]
+
+
 def cmd_device_create(args: argparse.Namespace, settings: Settings) -> None:
     """Register a device; its token goes to stdout, once (only its hash is stored)."""
-    from .devices.graphql import TYPE as DEVICE
-    from .devices.service import DevicesService
-    from .domain.errors import DomainError, DomainErrors
-    from .domain.principal import TenantUser
-    from .graphql.errors import api_field
     from .graphql.relay import to_global_id
 
-    async def create() -> tuple[str, str]:
-        dsn = _dsn(settings)
-        await db.migrate_dsn(dsn)
-        pool = await db.create_pool(dsn, min_size=1, max_size=1)
-        try:
-            tenant = await tenants.get_by_slug(pool, args.tenant)
-            if tenant is None:
-                raise CliError(f"no tenant {args.tenant!r}")
-            # Recorded in the audit trail as the actor, as a JWT's `sub` would be.
-            user = TenantUser(tenant, "cli")
-            try:
-                device, token = await DevicesService(db.Database(pool), user).create(
-                    device_id=args.device_id, name=args.name
-                )
-            except (DomainError, DomainErrors) as exc:
-                problems = exc.errors if isinstance(exc, DomainErrors) else [exc]
-                raise CliError(
-                    "; ".join(
-                        f"{api_field(e.field) if e.field else ''} {e.short_message}".strip()
-                        for e in problems
-                    )
-                ) from exc
-            return to_global_id(DEVICE, device.id), token.reveal()
-        finally:
-            await pool.close()
+    async def create(devices: DevicesService) -> tuple[str, str]:
+        model_id = await _system_model_id(devices, args.system_model) if args.system_model else None
+        device, token = await devices.create(
+            device_id=args.device_id, name=args.name, system_model_id=model_id, tags=args.tag
+        )
+        return to_global_id(DEVICE, device.id), token.reveal()
 
-    device_gid, token = asyncio.run(create())
+    device_gid, token = asyncio.run(_with_devices(settings, args.tenant, create))
     print(
-        f"created device {args.device_id!r} ({device_gid}) in tenant {args.tenant}; "
+        f"created device {args.device_id.strip()!r} ({device_gid}) in tenant {args.tenant}; "
         "its token follows, shown this once:",
         file=sys.stderr,
     )
     print(token)
+
+
+def _print_device(device: dict[str, Any]) -> None:
+    for key, value in device.items():
+        if isinstance(value, bool):
+            shown: Any = "yes" if value else "no"
+        else:
+            shown = ", ".join(value) if isinstance(value, list) else value
+        print(f"{key + ':':<19}{'-' if shown in (None, '') else shown}")
+
+
+def cmd_device_list(args: argparse.Namespace, settings: Settings) -> None:
+    from .devices.service import tag_names
+
+    wanted = set(tag_names("tag", args.tag, at_least_one=False)) if args.tag else set()
+
+    async def listed(devices: DevicesService) -> list[dict[str, Any]]:
+        # Presence and tags are not filters of the API's list: chosen here, from
+        # what the list shows anyway.
+        found = [d for d in await _all_devices(devices) if args.online in (None, d.online)]
+        described = await _described(devices, found)
+        return [d for d in described if wanted <= set(d["tags"])]
+
+    found = asyncio.run(_with_devices(settings, args.tenant, listed))
+    if args.json:
+        print(json.dumps(found, indent=2))
+        return
+    for d in found:
+        state = "online" if d["online"] else "offline"
+        print(
+            f"{d['deviceId']}\t{d['name']}\t{state}\t"
+            f"{','.join(d['tags']) or '-'}\t{d['systemModel'] or '-'}"
+        )
+    if not found:
+        print("no devices", file=sys.stderr)
+
+
+def cmd_device_show(args: argparse.Namespace, settings: Settings) -> None:
+    from .devices.service import capabilities_of
+
+    async def show(devices: DevicesService) -> dict[str, Any]:
+        device = await _find_device(devices, args.device_id)
+        (described,) = await _described(devices, [device])
+        interfaces = await devices.interfaces_of([device.id])
+        # The API's enum values: OPERATING_SYSTEM, ...
+        found = capabilities_of(device, interfaces.get(device.id))
+        described["capabilities"] = [c.upper() for c in found]
+        return described
+
+    device = asyncio.run(_with_devices(settings, args.tenant, show))
+    if args.json:
+        print(json.dumps(device, indent=2))
+    else:
+        _print_device(device)
+
+
+def cmd_device_update(args: argparse.Namespace, settings: Settings) -> None:
+    """Each change is one call of the service, as each is one mutation of the API."""
+    from .devices.service import tag_names
+
+    asked = (args.name, args.system_model, args.no_system_model, args.add_tag, args.remove_tag)
+    if all(a is None or a is False or a == [] for a in asked):
+        raise CliError(
+            "nothing to change: give --name, --system-model, --no-system-model, "
+            "--add-tag or --remove-tag"
+        )
+    # The service's own rule, checked first so a bad tag changes nothing.
+    try:
+        tag_names("addTag", args.add_tag, at_least_one=False)
+        tag_names("removeTag", args.remove_tag, at_least_one=False)
+    except (DomainError, DomainErrors) as exc:
+        raise CliError(_domain_message(exc)) from exc
+
+    async def update(devices: DevicesService) -> dict[str, Any]:
+        device = await _find_device(devices, args.device_id)
+        changes: dict[str, Any] = {}
+        if args.name is not None:
+            changes["name"] = args.name
+        if args.system_model:
+            changes["system_model_id"] = await _system_model_id(devices, args.system_model)
+        elif args.no_system_model:
+            changes["system_model_id"] = None
+        if changes:
+            device = await devices.update(device.id, changes)
+        if args.add_tag:
+            device = await devices.add_tags(device.id, args.add_tag)
+        if args.remove_tag:
+            device = await devices.remove_tags(device.id, args.remove_tag)
+        (described,) = await _described(devices, [device])
+        return described
+
+    d = asyncio.run(_with_devices(settings, args.tenant, update))
+    print(
+        f"updated device {d['deviceId']!r}: name {d['name']!r}, "
+        f"tags {','.join(d['tags']) or '-'}, system model {d['systemModel'] or '-'}"
+    )
+
+
+def cmd_device_delete(args: argparse.Namespace, settings: Settings) -> None:
+    """Delete a device (its token stops working), once its device id is confirmed."""
+    device_id = args.device_id.strip()
+    if not args.yes:
+        if not sys.stdin.isatty():
+            raise CliError(
+                "deleting a device ends its token and its deployments: confirm with --yes"
+            )
+        answer = input(
+            f"This deletes device {device_id!r} of tenant {args.tenant}: its token stops "
+            "working and its deployments go. Type its device id: "
+        )
+        if answer.strip() != device_id:
+            raise CliError("not confirmed; nothing deleted")
+
+    async def delete(devices: DevicesService) -> None:
+        device = await _find_device(devices, device_id)
+        await devices.delete(device.id)
+
+    asyncio.run(_with_devices(settings, args.tenant, delete))
+    print(f"deleted device {device_id!r} from tenant {args.tenant}")
+
+
+# --- the embedded PostgreSQL of the data directory ----------------------------------
+
+
+def cmd_dev_stop(args: argparse.Namespace, settings: Settings) -> None:
+    pgdata = settings.data_dir / "pg"
+    if db.stop_embedded_postgres(pgdata):
+        print(f"stopped the embedded PostgreSQL in {pgdata.resolve()}")
+    else:
+        print(f"the embedded PostgreSQL in {pgdata.resolve()} is not running")
+
+
+def cmd_dev_status(args: argparse.Namespace, settings: Settings) -> None:
+    pgdata = settings.data_dir / "pg"
+    pid = db.embedded_postgres_pid(pgdata)
+    if pid is None:
+        print(f"the embedded PostgreSQL in {pgdata.resolve()} is not running")
+    else:
+        print(f"the embedded PostgreSQL in {pgdata.resolve()} is running (pid {pid})")
 
 
 def cmd_export_schema(args: argparse.Namespace, settings: Settings) -> None:
@@ -272,9 +509,14 @@ def _workers(raw: str) -> int:
 
 
 # The environment each command reads, shown under its --help.
+DATA_DIR_ENV = (
+    "environment: EDGEHOG_CREDS_DATA_DIR (default: .edgehog-creds/ in the source checkout; "
+    "installed, $XDG_DATA_HOME/edgehog-creds or ~/.local/share/edgehog-creds)"
+)
 DATABASE_ENV = (
-    "environment: DATABASE_URL (unset: an embedded PostgreSQL under EDGEHOG_CREDS_DATA_DIR, "
-    "default ./.edgehog-creds)"
+    "environment: DATABASE_URL (unset: an embedded PostgreSQL under EDGEHOG_CREDS_DATA_DIR/pg, "
+    "which defaults to .edgehog-creds/ in the source checkout; installed, to "
+    "$XDG_DATA_HOME/edgehog-creds or ~/.local/share/edgehog-creds)"
 )
 SERVE_ENV = (
     DATABASE_ENV + "; EDGEHOG_CREDS_SECRET_KEY_FILE, EDGEHOG_CREDS_SECRET_KEY, "
@@ -351,18 +593,79 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--subject", default=None, help="the `sub` claim, recorded as the actor")
     p.set_defaults(func=cmd_token)
 
-    p = sub.add_parser("device", help="manage devices", epilog=DATABASE_ENV, formatter_class=_Help)
-    dsub = p.add_subparsers(dest="device_command", required=True)
-    d = dsub.add_parser(
-        "create",
-        help="register a device; print its token once",
+    p = sub.add_parser(
+        "device",
+        aliases=["devices"],
+        help="manage a tenant's devices",
         epilog=DATABASE_ENV,
         formatter_class=_Help,
     )
-    d.add_argument("--tenant", required=True, help="the tenant's slug")
+    dsub = p.add_subparsers(dest="device_command", required=True)
+
+    def device_command(name: str, help: str, func: Callable[..., None]) -> argparse.ArgumentParser:
+        d = dsub.add_parser(name, help=help, epilog=DATABASE_ENV, formatter_class=_Help)
+        d.add_argument("--tenant", required=True, help="the tenant's slug")
+        d.set_defaults(func=func)
+        return d
+
+    d = device_command("create", "register a device; print its token once", cmd_device_create)
     d.add_argument("--device-id", required=True, help="the device's own identifier")
     d.add_argument("--name", required=True, help="its display name")
-    d.set_defaults(func=cmd_device_create)
+    d.add_argument("--tag", action="append", default=[], help="a tag to give it (repeat for more)")
+    d.add_argument("--system-model", metavar="HANDLE", help="its system model, by handle")
+
+    d = device_command(
+        "list", "the tenant's devices: id, name, presence, tags, system model", cmd_device_list
+    )
+    presence = d.add_mutually_exclusive_group()
+    presence.add_argument(
+        "--online", dest="online", action="store_const", const=True, help="only online ones"
+    )
+    presence.add_argument(
+        "--offline", dest="online", action="store_const", const=False, help="only offline ones"
+    )
+    d.add_argument(
+        "--tag", action="append", default=[], help="only those carrying this tag (repeatable)"
+    )
+    d.add_argument("--json", action="store_true", help="a JSON array, fields named as the API's")
+
+    d = device_command("show", "one device, with its capabilities", cmd_device_show)
+    d.add_argument("device_id", metavar="DEVICE_ID", help="the device's own identifier")
+    d.add_argument("--json", action="store_true", help="a JSON object, fields named as the API's")
+
+    d = device_command("update", "rename, (un)set the system model, tag, untag", cmd_device_update)
+    d.add_argument("device_id", metavar="DEVICE_ID", help="the device's own identifier")
+    d.add_argument("--name", help="its new display name")
+    model = d.add_mutually_exclusive_group()
+    model.add_argument("--system-model", metavar="HANDLE", help="its system model, by handle")
+    model.add_argument("--no-system-model", action="store_true", help="clear its system model")
+    d.add_argument("--add-tag", action="append", default=[], help="a tag to add (repeatable)")
+    d.add_argument("--remove-tag", action="append", default=[], help="a tag to remove (repeatable)")
+
+    d = device_command(
+        "delete", "delete a device: its token stops working, its deployments go", cmd_device_delete
+    )
+    d.add_argument("device_id", metavar="DEVICE_ID", help="the device's own identifier")
+    d.add_argument("--yes", action="store_true", help="do not ask to type the device id again")
+
+    p = sub.add_parser(
+        "dev",
+        help="the embedded PostgreSQL of the data directory",
+        epilog=DATA_DIR_ENV,
+        formatter_class=_Help,
+    )
+    vsub = p.add_subparsers(dest="dev_command", required=True)
+    v = vsub.add_parser(
+        "stop",
+        help="stop it (fast shutdown: sessions end, committed data stays)",
+        epilog=DATA_DIR_ENV,
+        formatter_class=_Help,
+    )
+    v.set_defaults(func=cmd_dev_stop)
+    v = vsub.add_parser(
+        "status", help="whether it runs, and its pid", epilog=DATA_DIR_ENV, formatter_class=_Help
+    )
+    v.set_defaults(func=cmd_dev_status)
 
     p = sub.add_parser("export-schema", help="print the GraphQL SDL", formatter_class=_Help)
     p.set_defaults(func=cmd_export_schema)
@@ -376,7 +679,7 @@ def main(argv: list[str] | None = None) -> int:
         settings = load_settings()
         logs.configure(settings.log_format)
         args.func(args, settings)
-    except (CliError, ConfigError, db.MigrationsMissing) as exc:
+    except (CliError, ConfigError, db.MigrationsMissing, db.EmbeddedPostgresError) as exc:
         print(f"edgehog-creds: {exc}", file=sys.stderr)
         return 2
     except DATABASE_PROBLEMS as exc:

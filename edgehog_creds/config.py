@@ -131,6 +131,30 @@ def _device_online_seconds(env: Mapping[str, str]) -> float:
     return value
 
 
+def default_data_dir(env: Mapping[str, str], package: Path | None = None) -> Path:
+    """Where the embedded database and the development keys live by default.
+
+    Never the current directory: a command run from elsewhere would start a
+    second PostgreSQL and create its tenants there. From a source checkout
+    (`make run`, an editable install) it is the checkout's `.edgehog-creds/`,
+    so `make run` and a CLI run anywhere share one server and one dev key;
+    an installed package uses the user's data directory (XDG).
+    """
+    package = package or Path(__file__).resolve().parent
+    checkout = package.parent
+    if (checkout / "pyproject.toml").is_file() and (checkout / "sql").is_dir():
+        return checkout / ".edgehog-creds"
+    xdg = env.get("XDG_DATA_HOME", "")
+    if xdg and Path(xdg).is_absolute():  # the XDG spec says to ignore a relative one
+        return Path(xdg) / "edgehog-creds"
+    try:
+        return Path.home() / ".local" / "share" / "edgehog-creds"
+    except RuntimeError:  # no HOME and no passwd entry
+        raise ConfigError(
+            "no home directory for the data directory: set EDGEHOG_CREDS_DATA_DIR"
+        ) from None
+
+
 def load_settings(env: Mapping[str, str] | None = None) -> Settings:
     env = os.environ if env is None else env
     secret_key_file = env.get("EDGEHOG_CREDS_SECRET_KEY_FILE") or None
@@ -141,7 +165,7 @@ def load_settings(env: Mapping[str, str] | None = None) -> Settings:
     )
     return Settings(
         database_url=env.get("DATABASE_URL") or None,
-        data_dir=Path(env.get("EDGEHOG_CREDS_DATA_DIR") or "./.edgehog-creds"),
+        data_dir=Path(env.get("EDGEHOG_CREDS_DATA_DIR") or default_data_dir(env)),
         secret_key_file=Path(secret_key_file) if secret_key_file else None,
         secret_key=env.get("EDGEHOG_CREDS_SECRET_KEY") or None,
         public_key=env.get("EDGEHOG_CREDS_PUBLIC_KEY") or None,

