@@ -491,7 +491,7 @@ def cmd_serve(args: argparse.Namespace, settings: Settings) -> None:
     if token:
         print(f"\nGraphiQL:  {url}", flush=True)
         print("Headers (paste into GraphiQL's Headers tab):", flush=True)
-        print(json.dumps({"Authorization": f"Bearer {token}"}), "\n", flush=True)
+        print(json.dumps({"Authorization": f"Bearer {token}"}) + "\n", flush=True)
     log.info("engine=%s workers=%d", settings.engine, args.workers)
     serve(settings, args.host, args.port, args.workers)
 

@@ -514,7 +514,7 @@ def test_the_error_answer(dev):
         assert real[key] == documented[key], key
 
 
-PRODUCTION = runs("Production", "edgehog-creds keygen")
+PRODUCTION = runs("Without containers", "edgehog-creds keygen")
 
 
 def test_the_production_steps(dev, tmp_path):
@@ -563,3 +563,42 @@ RUN_ELSEWHERE[("Tests", "make test")] = (
     ".ci/run runs make lint, make test, and the suite on TEST_DATABASE_URL with each engine; "
     "tests/test_schema.py checks that make schema has nothing to change"
 )
+
+
+RUN_ELSEWHERE[("Scaling: workers and instances", "edgehog-creds serve")] = (
+    "tests/test_serve_workers.py runs serve --workers 2 (the line is checked below)"
+)
+
+
+def test_the_workers_line_is_what_the_workers_test_runs():
+    (line,) = block("Scaling: workers and instances", "edgehog-creds serve").text.splitlines()
+    assert line.endswith("--workers 2")
+    assert '"--workers", "2"' in (ROOT / "tests" / "test_serve_workers.py").read_text()
+
+
+COMPOSE_SECTION = "With Docker Compose"
+for _start in (
+    "umask 077  ",
+    "mkdir -p tenant-keys",
+    "TOKEN=$(docker compose",
+    "umask 077\ndocker",
+):
+    RUN_ELSEWHERE[(COMPOSE_SECTION, _start)] = "tests/test_compose.py runs them (checked below)"
+
+
+def compose_steps() -> list[str]:
+    """The steps at the top of compose.yaml, which tests/test_compose.py runs as written."""
+    text = (ROOT / "compose.yaml").read_text()
+    return [line[4:].strip() for line in text.splitlines() if line.startswith("#   ")]
+
+
+def test_every_compose_command_is_one_test_compose_runs():
+    steps = compose_steps()
+    blocks = [b for b in readme_blocks() if b.heading == COMPOSE_SECTION]
+    assert len(blocks) == 4, [str(b) for b in blocks]
+    for b in blocks:
+        for line in b.text.splitlines():
+            command = line.split("  #")[0].strip()
+            if command.startswith("TOKEN=$("):  # the test reads the token the step prints
+                command = command.removeprefix("TOKEN=$(").removesuffix(")")
+            assert command in steps, f"{b}: {command!r} is not a step of compose.yaml"
