@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import asyncio
 import base64
+import gzip
 import hashlib
 import importlib.util
 import json
@@ -73,6 +74,18 @@ async def test_the_page_names_no_other_host_and_every_file_it_loads_is_served(te
         assert f'integrity="sha384-{digest}"' in tag
         name = link.rsplit("/", 1)[1]
         assert hashlib.sha256(response.content).hexdigest() == manifest()["files"][name]["sha256"]
+
+
+async def test_the_files_go_gzipped_to_those_who_take_it(tenant):
+    url = "/graphiql/assets/" + next(n for n in manifest()["files"] if n.startswith("graphiql-"))
+    async with tenant.client.stream("GET", url, headers={"Accept-Encoding": "gzip"}) as zipped:
+        raw = b"".join([chunk async for chunk in zipped.aiter_raw()])
+        assert zipped.headers["content-encoding"] == "gzip"
+        assert "Accept-Encoding" in zipped.headers["vary"]
+    plain = await tenant.client.get(url, headers={"Accept-Encoding": "identity"})
+    assert "content-encoding" not in plain.headers
+    assert gzip.decompress(raw) == plain.content
+    assert len(raw) < len(plain.content) / 3
 
 
 async def test_only_the_vendored_files_are_served(tenant):
