@@ -12,6 +12,7 @@ from __future__ import annotations
 import contextlib
 import os
 import secrets
+import socket
 import uuid
 from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
@@ -62,6 +63,27 @@ async def server_url() -> AsyncIterator[str]:
         await admin.close()
     if not others:
         db.stop_embedded_postgres(TEST_PGDATA)
+
+
+def free_port() -> int:
+    """A loopback port nothing listens on now (for a server a test starts)."""
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+@pytest.fixture
+async def fresh_database(server_url: str) -> AsyncIterator[str]:
+    """An empty database of the test's own, not migrated (for a `serve` or a
+    migration that must start from nothing), dropped afterwards."""
+    name = f"edgehog_creds_fresh_{secrets.token_hex(4)}"
+    admin = await asyncpg.connect(server_url)
+    await admin.execute(f'CREATE DATABASE "{name}"')
+    try:
+        yield with_database(server_url, name)
+    finally:
+        await admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+        await admin.close()
 
 
 @pytest.fixture(scope="session")

@@ -14,14 +14,13 @@ import subprocess
 import sys
 import time
 
-import asyncpg
 import httpx
 import pytest
 
 from edgehog_creds.auth import generate_tenant_key_pair
 from edgehog_creds.serving import settle_gc
 
-from .conftest import ROOT, with_database
+from .conftest import ROOT, free_port
 
 CLI = [sys.executable, "-m", "edgehog_creds.cli"]
 
@@ -96,12 +95,6 @@ def test_export_schema_prints_the_sdl():
     assert out.stdout == (ROOT / "schema.graphql").read_text()
 
 
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
 def test_serve_dev_prints_a_working_token(tmp_path, database_url):
     port = free_port()
     env = {
@@ -157,25 +150,12 @@ def test_serve_sets_the_gc_for_a_long_running_server():
         gc.set_threshold(*before)
 
 
-@pytest.fixture
-async def empty_database(server_url):
-    """A database of its own (serve --dev makes the `default` tenant with its own key)."""
-    name = f"edgehog_creds_cli_{secrets.token_hex(4)}"
-    admin = await asyncpg.connect(server_url)
-    await admin.execute(f'CREATE DATABASE "{name}"')
-    try:
-        yield with_database(server_url, name)
-    finally:
-        await admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-        await admin.close()
-
-
 @pytest.mark.parametrize("engine", ["fast", "strawberry"])
-def test_serve_logs_its_engine_and_serves_with_it(tmp_path, empty_database, engine):
+def test_serve_logs_its_engine_and_serves_with_it(tmp_path, fresh_database, engine):
     port = free_port()
     env = {
         **os.environ,
-        "DATABASE_URL": empty_database,
+        "DATABASE_URL": fresh_database,
         "EDGEHOG_CREDS_DATA_DIR": str(tmp_path / "data"),
         "EDGEHOG_CREDS_ENGINE": engine,
     }
@@ -314,12 +294,12 @@ def test_serve_on_a_taken_port_says_so_before_any_token(tmp_path, database_url):
     assert "Bearer" not in out.stdout  # no URL and token for a server that will not run
 
 
-def test_json_logs_carry_the_request_and_no_secret(tmp_path, empty_database):
+def test_json_logs_carry_the_request_and_no_secret(tmp_path, fresh_database):
     port = free_port()
     log_file = tmp_path / "serve.log"
     env = {
         **os.environ,
-        "DATABASE_URL": empty_database,
+        "DATABASE_URL": fresh_database,
         "EDGEHOG_CREDS_DATA_DIR": str(tmp_path / "data"),
         "EDGEHOG_CREDS_LOG_FORMAT": "json",
     }

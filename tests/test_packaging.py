@@ -10,11 +10,9 @@ from __future__ import annotations
 
 import asyncio
 import os
-import secrets
 import subprocess
 import sys
 import zipfile
-from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -23,7 +21,7 @@ import pytest
 
 from edgehog_creds import cli, db
 
-from .conftest import ROOT, with_database
+from .conftest import ROOT
 
 MIGRATIONS = sorted(p.name for p in (ROOT / "sql").glob("*.sql"))
 
@@ -84,18 +82,6 @@ def installed(tmp_path_factory) -> Installed:
     return Installed(wheel, venv, package)
 
 
-@pytest.fixture
-async def empty_database(server_url: str) -> AsyncIterator[str]:
-    name = f"edgehog_creds_pkg_{secrets.token_hex(4)}"
-    admin = await asyncpg.connect(server_url)
-    await admin.execute(f'CREATE DATABASE "{name}"')
-    try:
-        yield with_database(server_url, name)
-    finally:
-        await admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-        await admin.close()
-
-
 def test_the_wheel_ships_every_migration_and_py_typed(installed: Installed):
     assert "001_tenants.sql" in MIGRATIONS
     with zipfile.ZipFile(installed.wheel) as whl:
@@ -115,8 +101,8 @@ def test_the_wheel_ships_every_migration_and_py_typed(installed: Installed):
     assert len(tops) == 1 and tops.pop().endswith(".dist-info")
 
 
-async def test_the_installed_cli_migrates_an_empty_database(
-    installed: Installed, empty_database: str, tmp_path: Path
+async def test_the_installed_cli_migrates_an_fresh_database(
+    installed: Installed, fresh_database: str, tmp_path: Path
 ):
     names = [n.removesuffix(".sql") for n in MIGRATIONS]
     # The installed package finds its migrations inside itself, not in this tree.
@@ -128,7 +114,7 @@ async def test_the_installed_cli_migrates_an_empty_database(
     for name in names:
         assert f"{installed.package / 'sql' / name}.sql" in files
 
-    env = {"DATABASE_URL": empty_database, "EDGEHOG_CREDS_DATA_DIR": str(tmp_path / "data")}
+    env = {"DATABASE_URL": fresh_database, "EDGEHOG_CREDS_DATA_DIR": str(tmp_path / "data")}
     out = await asyncio.to_thread(run, [installed.cli, "migrate"], tmp_path, **env)
     assert out.returncode == 0, out.stdout + out.stderr
     assert out.stdout.splitlines() == [f"applied: {', '.join(names)}"], out.stderr
@@ -137,7 +123,7 @@ async def test_the_installed_cli_migrates_an_empty_database(
     assert again.returncode == 0, again.stdout + again.stderr
     assert again.stdout.splitlines() == ["nothing to apply: up to date"]
 
-    conn = await asyncpg.connect(empty_database)
+    conn = await asyncpg.connect(fresh_database)
     try:
         recorded = [
             r["name"] for r in await conn.fetch("SELECT name FROM schema_migrations ORDER BY name")
@@ -150,7 +136,7 @@ async def test_the_installed_cli_migrates_an_empty_database(
 
 
 async def test_an_installation_without_migrations_refuses_to_migrate(
-    installed: Installed, empty_database: str, tmp_path: Path
+    installed: Installed, fresh_database: str, tmp_path: Path
 ):
     # What a wheel without the SQL (the old setuptools build) installed: the
     # package, and no sql/ in it or beside it.
@@ -159,7 +145,7 @@ async def test_an_installation_without_migrations_refuses_to_migrate(
     assert not (installed.package.parent / "sql").exists()
     shipped.rename(hidden)
     try:
-        env = {"DATABASE_URL": empty_database, "EDGEHOG_CREDS_DATA_DIR": str(tmp_path / "data")}
+        env = {"DATABASE_URL": fresh_database, "EDGEHOG_CREDS_DATA_DIR": str(tmp_path / "data")}
         out = await asyncio.to_thread(run, [installed.cli, "migrate"], tmp_path, **env)
     finally:
         hidden.rename(shipped)
@@ -168,7 +154,7 @@ async def test_an_installation_without_migrations_refuses_to_migrate(
     [line] = out.stderr.splitlines()
     assert line.startswith("edgehog-creds: no SQL migrations found in "), line
     assert "incomplete" in line and "Traceback" not in out.stderr
-    conn = await asyncpg.connect(empty_database)
+    conn = await asyncpg.connect(fresh_database)
     try:
         assert await conn.fetchval("SELECT to_regclass('public.schema_migrations')") is None
     finally:
