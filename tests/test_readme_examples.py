@@ -15,11 +15,10 @@ import contextlib
 import json
 import os
 import re
-import secrets
 import subprocess
 import sys
 import time
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -31,7 +30,7 @@ from graphql import parse, validate
 
 from edgehog_creds.graphql.schema import build_schema
 
-from .conftest import ROOT, with_database
+from .conftest import ROOT, free_port
 from .live import TransportWsClient
 
 README = (ROOT / "README.md").read_text()
@@ -144,26 +143,6 @@ def json_documents(text: str) -> list[Any]:
         document, at = decoder.raw_decode(text, at)
         found.append(document)
     return found
-
-
-def free_port() -> int:
-    import socket
-
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
-@pytest.fixture
-async def fresh_database(server_url: str) -> AsyncIterator[str]:
-    name = f"edgehog_creds_readme_{secrets.token_hex(4)}"
-    admin = await asyncpg.connect(server_url)
-    await admin.execute(f'CREATE DATABASE "{name}"')
-    try:
-        yield with_database(server_url, name)
-    finally:
-        await admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-        await admin.close()
 
 
 @pytest.fixture
@@ -457,11 +436,12 @@ IN_USE_DELETE = runs("Deleting credentials that are in use", "mutation Delete")
 IN_USE_ANSWER = block("Deleting credentials that are in use", '{"data": {"devicePayload"')
 
 
-def test_deleting_credentials_in_use(dev):
+def test_deleting_credentials_in_use_and_the_refused_payload(dev):
     creds = dev.gql(
         'mutation { createImageCredentials(input: {label: "ghcr", username: "acme-ci", '
         'password: "p"}) { result { id } } }'
     )["data"]["createImageCredentials"]["result"]["id"]
+    containers = []
     for n in range(3):
         made = dev.gql(
             "mutation($i: CreateContainerInput!) { createContainer(input: $i) { result { id } } }",
@@ -476,24 +456,46 @@ def test_deleting_credentials_in_use(dev):
             },
         )
         assert "errors" not in made, made
+        containers.append(made["data"]["createContainer"]["result"]["id"])
+    # A device with a deployment of the first container, to ask for its payload after.
+    release = dev.gql(
+        'mutation($c: ID!) { createApplication(input: {name: "gw", initialRelease: '
+        '{version: "1.0.0", containers: [{id: $c}]}}) '
+        "{ result { releases { edges { node { id } } } } } }",
+        {"c": containers[0]},
+    )["data"]["createApplication"]["result"]["releases"]["edges"][0]["node"]["id"]
+    device = dev.gql(
+        'mutation { createDevice(input: {deviceId: "dev-1", name: "dev 1"}) '
+        "{ result { id } deviceToken } }"
+    )["data"]["createDevice"]
+    deployment = dev.gql(
+        "mutation($r: ID!, $d: ID!) { deployRelease(input: {releaseId: $r, deviceId: $d}) "
+        "{ result { id } } }",
+        {"r": release, "d": device["result"]["id"]},
+    )["data"]["deployRelease"]["result"]["id"]
+
     document, answer = IN_USE_DELETE.text.splitlines()
     assert dev.gql(document, {"id": creds}) == json.loads(answer.removeprefix("# "))
 
-
-RUN_HERE.add(("Deleting credentials that are in use", '{"data": {"devicePayload"'))
-
-
-def test_the_refused_payload_answer_is_the_shape_shown():
-    # Its keys are what tests/test_device_payload.py checks a real refusal for.
+    # The refusal the README shows is the one the device gets.
     shown = json.loads(IN_USE_ANSWER.text)
     (error,) = shown["errors"]
     assert shown["data"] == {"devicePayload": None}
     assert error["code"] == "credentials_deleted" and error["fields"] == []
-    source = (ROOT / "tests" / "test_device_payload.py").read_text()
-    assert "credentials_deleted" in source and "needs image credentials that were deleted" in (
-        (ROOT / "edgehog_creds").joinpath("deployments", "payload_service.py").read_text()
-        + "".join(p.read_text() for p in (ROOT / "edgehog_creds").rglob("*.py"))
+    refused = dev.gql(
+        "query($id: ID!) { devicePayload(deploymentId: $id) { events } }",
+        {"id": deployment},
+        token=device["deviceToken"],
     )
+    assert refused["data"] == shown["data"]
+    (real,) = refused["errors"]
+    assert (real["code"], real["fields"]) == (error["code"], error["fields"])
+    reference, _, rest = error["message"].partition(" (4c90…)")
+    assert real["message"].startswith(reference.replace("1.2.0", "1.0.0") + " (")
+    assert real["message"].endswith(rest)
+
+
+RUN_HERE.add(("Deleting credentials that are in use", '{"data": {"devicePayload"'))
 
 
 ERROR_ANSWER = block("Errors", "{")
